@@ -1,0 +1,1 @@
+"""Brokers: the `Broker` protocol, the simulated broker, and live adapters (imported lazily)."""

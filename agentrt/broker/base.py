@@ -1,0 +1,48 @@
+"""The `Broker` protocol every venue implements (simulated, paper, Alpaca, CCXT) and shared errors."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from agentrt.domain import Asset, CashEvent, Fill, Order, Position
+
+
+class BrokerError(RuntimeError):
+    """A broker refused or failed an operation; the message says why and what to do."""
+
+
+class BrokerListener(Protocol):
+    def on_fill(self, order: Order, fill: Fill, position: Position) -> None: ...
+
+    def on_cancel(self, order: Order) -> None: ...
+
+
+@runtime_checkable
+class Broker(Protocol):
+    """What a strategy may do with an account. The strategy layer talks only to this."""
+
+    name: str
+    is_simulated: bool
+
+    @property
+    def cash(self) -> float: ...
+
+    def portfolio_value(self) -> float: ...
+
+    def get_positions(self) -> list[Position]: ...
+
+    def get_position(self, asset: Asset) -> Position | None: ...
+
+    def submit_order(self, order: Order) -> Order: ...
+
+    def cancel_order(self, order: Order) -> Order: ...
+
+    def modify_order(self, order: Order, *, limit_price: float | None = None,
+                     stop_price: float | None = None) -> Order: ...
+
+    def get_orders(self, *, active_only: bool = True) -> list[Order]: ...
+
+    def get_order(self, identifier: str) -> Order | None: ...
+
+    def cash_event(self, amount: float, *, cash_event_type: str, reason: str = "",
+                   is_external_cash_flow: bool = False) -> CashEvent: ...

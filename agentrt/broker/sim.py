@@ -1,0 +1,471 @@
+"""The simulated broker: order matching against bars, fees, slippage, cash and positions.
+
+Matching rules (documented in README "Fills"):
+- An order becomes active with the first bar that *starts* at or after its submission.
+- At a bar's open: market orders fill at the open; a limit that the open already satisfies fills
+  at the open; a stop the open gapped through fills at the open.
+- When the bar has closed: limits fill at their limit price if the bar traded through it, stops
+  at their stop price; trailing stops move with the bar's extreme *after* the bar is checked
+  (conservative: the bar's own high cannot lift the stop that its low then hits).
+- `fill_at="close"` fills market orders at the last visible close at submission instead.
+- Buying power is checked at submission against the price the strategy could see; a gap at the
+  next open may leave a small negative cash balance, which the engine logs.
+- Day orders expire at the close of the first session in which they were active.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+
+from agentrt.broker.base import BrokerListener
+from agentrt.calendars import Sessions
+from agentrt.data.feed import MarketData
+from agentrt.domain import (
+    CashEvent,
+    Fill,
+    Order,
+    OrderClass,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    Position,
+    TimeInForce,
+    TradingFee,
+)
+from agentrt.domain.assets import Asset
+from agentrt.domain.fees import total_fee
+
+_EPS = 1e-9
+
+
+class SimBroker:
+    """A deterministic simulated venue for backtests (and, fed live quotes, for paper trading)."""
+
+    is_simulated = True
+
+    def __init__(
+        self,
+        market_data: MarketData,
+        *,
+        cash: float,
+        buy_fees: Sequence[TradingFee] = (),
+        sell_fees: Sequence[TradingFee] = (),
+        slippage_bps: float = 0.0,
+        allow_short: bool = False,
+        fill_at: str = "next_open",
+        strategy_name: str = "",
+        name: str = "sim",
+    ) -> None:
+        if fill_at not in ("next_open", "close"):
+            raise ValueError(f"fill_at must be 'next_open' or 'close', got {fill_at!r}")
+        if slippage_bps < 0:
+            raise ValueError(f"slippage_bps must be >= 0, got {slippage_bps}")
+        self.name = name
+        self.md = market_data
+        self.clock = market_data.clock
+        self.sessions: Sessions = market_data.sessions
+        self._cash = float(cash)
+        self.buy_fees = tuple(buy_fees)
+        self.sell_fees = tuple(sell_fees)
+        self._slip = slippage_bps / 10_000.0
+        self.allow_short = allow_short
+        self.fill_at = fill_at
+        self.strategy_name = strategy_name
+        self.listener: BrokerListener | None = None
+        self._positions: dict[Asset, Position] = {}
+        self._orders: dict[str, Order] = {}
+        self._active: list[Order] = []
+        self._cursor: dict[str, list[int]] = {}  # order id -> [bar index, phase]
+        self._expire_ns: dict[str, int] = {}
+        self._seq = 0
+        self.events: list[tuple] = []  # ("trade", order, fill|None, status, reason) / ("cash", CashEvent)
+        self.fills: list[Fill] = []
+        self.cash_events: list[CashEvent] = []
+        self.total_fees = 0.0
+
+    # -- account ---------------------------------------------------------------------------
+    @property
+    def cash(self) -> float:
+        return self._cash
+
+    def get_positions(self) -> list[Position]:
+        return [p for p in self._positions.values() if p.quantity != 0]
+
+    def get_position(self, asset: Asset) -> Position | None:
+        pos = self._positions.get(asset)
+        return pos if pos is not None and pos.quantity != 0 else None
+
+    def positions_value(self) -> float:
+        total = 0.0
+        md = self.md
+        for asset, pos in self._positions.items():
+            if pos.quantity:
+                price = md.last_price(asset)
+                if price is None:
+                    price = pos.avg_fill_price
+                total += pos.quantity * price * asset.multiplier
+        return total
+
+    def portfolio_value(self) -> float:
+        return self._cash + self.positions_value()
+
+    def cash_event(self, amount: float, *, cash_event_type: str, reason: str = "",
+                   is_external_cash_flow: bool = False) -> CashEvent:
+        event = CashEvent(self.clock.now(), cash_event_type, float(amount), reason, is_external_cash_flow)
+        self._cash += event.amount
+        self.cash_events.append(event)
+        self.events.append(("cash", event))
+        return event
+
+    # -- orders ----------------------------------------------------------------------------
+    def get_orders(self, *, active_only: bool = True) -> list[Order]:
+        if active_only:
+            return list(self._active)
+        return list(self._orders.values())
+
+    def get_order(self, identifier: str) -> Order | None:
+        return self._orders.get(identifier)
+
+    def _next_id(self) -> str:
+        self._seq += 1
+        return f"o{self._seq:06d}"
+
+    def _reject(self, order: Order, reason: str) -> Order:
+        order.status = OrderStatus.REJECTED
+        order.reject_reason = reason
+        order.updated_at = self.clock.now()
+        self.events.append(("trade", order, None, "rejected", reason))
+        return order
+
+    def submit_order(self, order: Order) -> Order:
+        now = self.clock.now()
+        if not order.identifier:
+            order.identifier = self._next_id()
+        if order.identifier in self._orders:
+            raise ValueError(f"order {order.identifier} was already submitted; create a new order instead")
+        self._orders[order.identifier] = order
+        order.submitted_at = order.created_at = order.updated_at = now
+        order.strategy = order.strategy or self.strategy_name
+        reason = self._validate(order)
+        if reason:
+            return self._reject(order, reason)
+        if order.order_class is OrderClass.OCO:
+            return self._submit_oco(order)
+        self._activate(order, self.clock.now_ns)
+        if self.fill_at == "close" and order.order_type is OrderType.MARKET:
+            price = self.md.last_price(order.asset)
+            self._fill(order, price, self.clock.now_ns, maker=False, phase_bar=None)
+        return order
+
+    def _validate(self, order: Order) -> str | None:
+        if not (order.quantity > 0):
+            return f"quantity must be positive, got {order.quantity}"
+        if not self.md.knows(order.asset):
+            return f"unknown asset {order.asset} in the data source"
+        price = self.md.last_price(order.asset)
+        if price is None:
+            return f"no price for {order.asset} visible at {self.clock.now().isoformat()} (no bar has closed yet)"
+        t = order.order_type
+        if t in (OrderType.LIMIT, OrderType.STOP_LIMIT) and not (order.limit_price and order.limit_price > 0):
+            return f"{t.value} order needs a positive limit_price"
+        if t in (OrderType.STOP, OrderType.STOP_LIMIT) and not (order.stop_price and order.stop_price > 0):
+            return f"{t.value} order needs a positive stop_price"
+        if t is OrderType.TRAILING_STOP:
+            if order.trail_price is None and order.trail_percent is None:
+                return "trailing_stop order needs trail_price or trail_percent"
+            if order.trail_percent is not None and not (0 < order.trail_percent < 1):
+                return f"trail_percent is a fraction (0.05 = 5%), got {order.trail_percent}"
+        if order.order_class is OrderClass.BRACKET and (order.take_profit_price is None or order.stop_loss_price is None):
+            return "bracket order needs take_profit_price and stop_loss_price"
+        if order.order_class is OrderClass.OCO and (order.take_profit_price is None or order.stop_loss_price is None):
+            return "oco order needs take_profit_price and stop_loss_price"
+        if order.order_class is OrderClass.OTO and order.take_profit_price is None and order.stop_loss_price is None:
+            return "oto order needs take_profit_price or stop_loss_price"
+        mult = order.asset.multiplier
+        if order.side.sign > 0:
+            ref = order.limit_price if t is OrderType.LIMIT and order.limit_price else price
+            if t in (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP):
+                ref = max(price, order.stop_price or 0.0, order.limit_price or 0.0)
+            held = self._positions.get(order.asset)
+            short_cover = min(order.quantity, -held.quantity) if held is not None and held.quantity < 0 else 0.0
+            cost = (order.quantity - short_cover) * ref * mult
+            cost += total_fee(self.buy_fees, price=ref, quantity=order.quantity, multiplier=mult,
+                              is_contract=order.asset.asset_type.is_contract, is_maker=t is OrderType.LIMIT)
+            available = self._cash - self._reserved_cash(exclude=order)
+            if cost > available + _EPS and short_cover < order.quantity:
+                return (f"insufficient buying power: {order.quantity:g} {order.asset} at ~{ref:.2f} costs "
+                        f"{cost:,.2f} but only {available:,.2f} cash is available")
+        elif not self.allow_short and order.order_class is not OrderClass.OCO:
+            held = self._positions.get(order.asset)
+            qty = held.quantity if held is not None else 0.0
+            pending = sum(o.remaining_quantity for o in self._active
+                          if o.asset == order.asset and o.side.sign < 0 and o.oco_peer is None
+                          and not o.parent_identifier)
+            if order.quantity > qty - pending + _EPS:
+                return (f"cannot sell {order.quantity:g} {order.asset}: holding {qty:g}"
+                        + (f" with {pending:g} already in open sell orders" if pending else "")
+                        + " and short selling is off (backtest(..., allow_short=True) to allow it)")
+        return None
+
+    def _reserved_cash(self, *, exclude: Order) -> float:
+        total = 0.0
+        for o in self._active:
+            if o is exclude or o.side.sign < 0 or o.parent_identifier:
+                continue
+            price = o.limit_price or self.md.last_price(o.asset) or 0.0
+            total += o.remaining_quantity * price * o.asset.multiplier
+        return total
+
+    def _submit_oco(self, order: Order) -> Order:
+        """An OCO order is carried by two linked exits: a limit (take profit) and a stop (stop loss)."""
+        order.status = OrderStatus.OPEN
+        tp, sl = self._exit_pair(order)
+        order.child_orders = [tp, sl]
+        for child in (tp, sl):
+            self._orders[child.identifier] = child
+            self._activate(child, self.clock.now_ns)
+        return order
+
+    def _exit_pair(self, parent: Order) -> tuple[Order, Order]:
+        now = self.clock.now()
+        side = parent.side if parent.order_class is OrderClass.OCO else (
+            OrderSide.SELL if parent.side.sign > 0 else OrderSide.BUY)
+        tp = Order(parent.asset, parent.quantity, side, order_type=OrderType.LIMIT,
+                   limit_price=parent.take_profit_price, time_in_force=TimeInForce.GTC,
+                   strategy=parent.strategy, identifier=f"{parent.identifier}-tp")
+        sl_type = OrderType.STOP_LIMIT if parent.stop_loss_limit_price else OrderType.STOP
+        sl = Order(parent.asset, parent.quantity, side, order_type=sl_type, stop_price=parent.stop_loss_price,
+                   limit_price=parent.stop_loss_limit_price, time_in_force=TimeInForce.GTC,
+                   strategy=parent.strategy, identifier=f"{parent.identifier}-sl")
+        for child in (tp, sl):
+            child.parent_identifier = parent.identifier
+            child.submitted_at = child.created_at = child.updated_at = now
+            child.source = parent.source
+        tp.oco_peer, sl.oco_peer = sl, tp
+        return tp, sl
+
+    def _activate(self, order: Order, from_ns: int, *, bar: int | None = None, phase: int = 0) -> None:
+        order.status = OrderStatus.OPEN
+        order.active_from_ns = from_ns
+        series = self.md.series(order.asset)
+        if bar is None:
+            bar = series.first_start_at_or_after(from_ns)
+        self._cursor[order.identifier] = [bar, phase]
+        if order.time_in_force is TimeInForce.DAY:
+            closes = self.sessions.closes
+            if bar < len(series):
+                anchor = int(series.start_ns[bar])
+                k = bisect.bisect_left(closes, anchor + 1)
+            else:
+                k = bisect.bisect_right(closes, from_ns)
+            self._expire_ns[order.identifier] = int(closes[k]) if k < len(closes) else 2**62
+        if order.order_type is OrderType.TRAILING_STOP:
+            ref = self.md.last_price(order.asset) or 0.0
+            order.trail_stop_price = self._trail_level(order, ref)
+        self._active.append(order)
+
+    def _trail_level(self, order: Order, extreme: float) -> float:
+        if order.trail_percent is not None:
+            offset = extreme * order.trail_percent
+        else:
+            offset = order.trail_price or 0.0
+        return extreme - offset if order.side.sign < 0 else extreme + offset
+
+    def cancel_order(self, order: Order) -> Order:
+        if order.order_class is OrderClass.OCO and order.child_orders:
+            for child in order.child_orders:
+                self.cancel_order(child)
+        if not order.status.is_active:
+            return order
+        self._close(order, OrderStatus.CANCELED, "canceled by strategy")
+        return order
+
+    def modify_order(self, order: Order, *, limit_price: float | None = None,
+                     stop_price: float | None = None) -> Order:
+        if not order.status.is_active:
+            raise ValueError(f"cannot modify {order.identifier}: it is {order.status.value}")
+        if limit_price is not None:
+            if order.order_type not in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+                raise ValueError(f"{order.identifier} is a {order.order_type.value} order; it has no limit price")
+            order.limit_price = float(limit_price)
+        if stop_price is not None:
+            if order.order_type not in (OrderType.STOP, OrderType.STOP_LIMIT):
+                raise ValueError(f"{order.identifier} is a {order.order_type.value} order; it has no stop price")
+            order.stop_price = float(stop_price)
+        order.updated_at = self.clock.now()
+        return order
+
+    def _close(self, order: Order, status: OrderStatus, reason: str) -> None:
+        order.status = status
+        order.updated_at = self.clock.now()
+        if order in self._active:
+            self._active.remove(order)
+        self._cursor.pop(order.identifier, None)
+        self.events.append(("trade", order, None, status.value, reason))
+        if self.listener is not None and status is OrderStatus.CANCELED:
+            self.listener.on_cancel(order)
+
+    # -- matching --------------------------------------------------------------------------
+    def process(self, now_ns: int) -> None:
+        """Match active orders against every bar phase reached by `now_ns`."""
+        if not self._active:
+            return
+        i = 0
+        while i < len(self._active):
+            order = self._active[i]
+            self._process_order(order, now_ns)
+            if order.status.is_active:
+                exp = self._expire_ns.get(order.identifier)
+                if exp is not None and now_ns >= exp:
+                    self._close(order, OrderStatus.EXPIRED, "day order not filled by the session close")
+                    continue
+                i += 1
+            # a closed order was removed from _active; the same index now holds the next one
+
+    def _process_order(self, order: Order, now_ns: int) -> None:
+        cursor = self._cursor.get(order.identifier)
+        if cursor is None:
+            return
+        series = self.md.series(order.asset)
+        bar, phase = cursor
+        n = len(series)
+        start, end = series.start_ns, series.end_ns
+        while bar < n and order.status.is_active:
+            if phase == 0:
+                if start[bar] > now_ns:
+                    break
+                self._at_open(order, series, bar)
+                phase = 1
+                if not order.status.is_active:
+                    break
+            if end[bar] > now_ns:
+                break
+            self._intrabar(order, series, bar)
+            bar += 1
+            phase = 0
+        cursor[0], cursor[1] = bar, phase
+
+    def _at_open(self, order: Order, s, bar: int) -> None:
+        o = float(s.open[bar])
+        t = order.order_type
+        buy = order.side.sign > 0
+        ts = int(s.start_ns[bar])
+        if t is OrderType.MARKET:
+            self._fill(order, o, ts, maker=False, phase_bar=(bar, 0))
+        elif t is OrderType.LIMIT:
+            if (buy and o <= order.limit_price) or (not buy and o >= order.limit_price):
+                self._fill(order, o, ts, maker=False, phase_bar=(bar, 0), slip=False)
+        elif t is OrderType.STOP:
+            if (buy and o >= order.stop_price) or (not buy and o <= order.stop_price):
+                self._fill(order, o, ts, maker=False, phase_bar=(bar, 0))
+        elif t is OrderType.STOP_LIMIT:
+            if order.trail_stop_price is None and ((buy and o >= order.stop_price) or (not buy and o <= order.stop_price)):
+                order.trail_stop_price = order.stop_price  # marks "triggered"
+            if order.trail_stop_price is not None and ((buy and o <= order.limit_price) or (not buy and o >= order.limit_price)):
+                self._fill(order, o, ts, maker=False, phase_bar=(bar, 0), slip=False)
+        elif t is OrderType.TRAILING_STOP:
+            stop = order.trail_stop_price
+            if (buy and o >= stop) or (not buy and o <= stop):
+                self._fill(order, o, ts, maker=False, phase_bar=(bar, 0))
+
+    def _intrabar(self, order: Order, s, bar: int) -> None:
+        h, lo = float(s.high[bar]), float(s.low[bar])
+        t = order.order_type
+        buy = order.side.sign > 0
+        ts = int(s.end_ns[bar])
+        if t is OrderType.LIMIT:
+            lim = order.limit_price
+            if (buy and lo <= lim) or (not buy and h >= lim):
+                self._fill(order, lim, ts, maker=True, phase_bar=(bar, 1), slip=False)
+        elif t is OrderType.STOP:
+            stop = order.stop_price
+            if (buy and h >= stop) or (not buy and lo <= stop):
+                self._fill(order, stop, ts, maker=False, phase_bar=(bar, 1))
+        elif t is OrderType.STOP_LIMIT:
+            stop, lim = order.stop_price, order.limit_price
+            if order.trail_stop_price is None:
+                if (buy and h >= stop) or (not buy and lo <= stop):
+                    order.trail_stop_price = stop
+                    # triggered inside the bar at the stop; fill there only if the stop is within the limit
+                    if (buy and stop <= lim) or (not buy and stop >= lim):
+                        self._fill(order, stop, ts, maker=False, phase_bar=(bar, 1), slip=False)
+            elif (buy and lo <= lim) or (not buy and h >= lim):
+                self._fill(order, lim, ts, maker=True, phase_bar=(bar, 1), slip=False)
+        elif t is OrderType.TRAILING_STOP:
+            stop = order.trail_stop_price
+            if (buy and h >= stop) or (not buy and lo <= stop):
+                self._fill(order, stop, ts, maker=False, phase_bar=(bar, 1))
+            else:
+                new = self._trail_level(order, lo if buy else h)
+                order.trail_stop_price = min(stop, new) if buy else max(stop, new)
+
+    def _fill(self, order: Order, price: float, ts_ns: int, *, maker: bool,
+              phase_bar: tuple[int, int] | None, slip: bool = True) -> None:
+        buy = order.side.sign > 0
+        if slip and self._slip:
+            price = price * (1 + self._slip) if buy else price * (1 - self._slip)
+        price = round(price, 10)
+        asset = order.asset
+        pos = self._positions.get(asset)
+        if pos is None:
+            pos = self._positions[asset] = Position(asset)
+        qty = order.remaining_quantity
+        if not buy and not self.allow_short and qty > pos.quantity + _EPS:
+            if pos.quantity <= _EPS:
+                self._close(order, OrderStatus.CANCELED, f"nothing left to sell: position in {asset} is closed")
+                return
+            qty = pos.quantity  # sell what is held; the rest of the order is canceled below
+        mult = asset.multiplier
+        fees = total_fee(self.buy_fees if buy else self.sell_fees, price=price, quantity=qty, multiplier=mult,
+                         is_contract=asset.asset_type.is_contract, is_maker=maker)
+        notional = price * qty * mult
+        self._cash += -notional - fees if buy else notional - fees
+        self._cash = round(self._cash, 8)
+        self.total_fees += fees
+        pos.apply(qty if buy else -qty, price)
+        prev_filled = order.filled_quantity
+        order.filled_quantity = prev_filled + qty
+        order.avg_fill_price = price if not prev_filled else (
+            (order.avg_fill_price * prev_filled + price * qty) / order.filled_quantity)
+        order._fees_paid += fees
+        complete = order.filled_quantity >= order.quantity - _EPS
+        order.status = OrderStatus.FILLED if complete else OrderStatus.PARTIALLY_FILLED
+        from agentrt.clock import ns_to_datetime
+
+        when = ns_to_datetime(ts_ns, self.clock.tz)
+        order.updated_at = when
+        fill = Fill(when, order.identifier, asset, order.side.value, price, qty, fees, mult,
+                    order.order_type.value, "fill" if complete else "partial_fill")
+        self.fills.append(fill)
+        self.events.append(("trade", order, fill, fill.status, ""))
+        if complete and order in self._active:
+            self._active.remove(order)
+            self._cursor.pop(order.identifier, None)
+        if self.listener is not None:
+            self.listener.on_fill(order, fill, pos)
+        if not complete:  # partial because the position ran out: cancel the rest
+            self._close(order, OrderStatus.CANCELED, "remainder canceled: position fully sold")
+        # linked orders
+        if order.oco_peer is not None and order.oco_peer.status.is_active:
+            self._close(order.oco_peer, OrderStatus.CANCELED, f"OCO: {order.identifier} filled")
+        if order.order_class in (OrderClass.BRACKET, OrderClass.OTO) and complete:
+            self._spawn_children(order, ts_ns, phase_bar)
+
+    def _spawn_children(self, parent: Order, ts_ns: int, phase_bar: tuple[int, int] | None) -> None:
+        if parent.order_class is OrderClass.BRACKET:
+            children = list(self._exit_pair(parent))
+        else:
+            tp, sl = self._exit_pair(parent)
+            children = [tp] if parent.take_profit_price is not None else [sl]
+            children[0].oco_peer = None
+        parent.child_orders = children
+        for child in children:
+            self._orders[child.identifier] = child
+            if phase_bar is None:
+                self._activate(child, ts_ns)
+            else:
+                bar, phase = phase_bar
+                # filled at the open: the children watch the rest of that bar; filled at the bar's
+                # end: they start with the next bar
+                self._activate(child, ts_ns, bar=bar if phase == 0 else bar + 1, phase=1 if phase == 0 else 0)

@@ -1,0 +1,1 @@
+"""Market and economic data sources for agentrt: protocols, adapters and embedded sample data."""

@@ -1,0 +1,143 @@
+"""Point-in-time market data: binds a `DataSource` to a market calendar and a clock.
+
+`MarketData` turns each asset's frame into a `BarSeries` (bar start/end instants from the
+session table) once, then answers `history`, `last_price` and `quote` only from bars whose end
+is at or before the clock. This is the only way strategies, agents and tools reach market data,
+so look-ahead is impossible by construction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agentrt.calendars import Sessions
+from agentrt.data.bars import Bars, BarSeries
+from agentrt.data.base import DataError, DataSource, parse_timestep
+from agentrt.domain.assets import Asset, AssetType, as_asset
+from agentrt.domain.position import Quote
+
+_NS_PER_DAY = 86_400 * 1_000_000_000
+
+
+def bind_frame(asset: Asset, frame, sessions: Sessions, *, timestep: str) -> BarSeries:
+    """Give every row of `frame` its start and end instants."""
+    import pandas as pd
+
+    index = frame.index
+    if timestep == "day":
+        if index.tz is not None:
+            index = index.tz_convert(sessions.tz).tz_localize(None)
+        dates = index.normalize().values.astype("datetime64[D]")
+        pos = np.searchsorted(sessions.dates, dates)
+        pos_c = np.minimum(pos, len(sessions.dates) - 1)
+        known = sessions.dates[pos_c] == dates
+        if sessions.market == "24/7":
+            start = dates.astype("datetime64[ns]").astype(np.int64)
+            end = start + _NS_PER_DAY
+        else:
+            # rows on days the calendar does not know (rare data quirks) get 09:30-16:00 local
+            local = pd.DatetimeIndex(dates.astype("datetime64[ns]"))
+            fallback_open = (local + pd.Timedelta(hours=9, minutes=30)).tz_localize(sessions.tz).asi8
+            fallback_close = (local + pd.Timedelta(hours=16)).tz_localize(sessions.tz).asi8
+            start = np.where(known, sessions.opens[pos_c], fallback_open)
+            end = np.where(known, sessions.closes[pos_c], fallback_close)
+    else:
+        if index.tz is None:
+            index = index.tz_localize(sessions.tz)
+        start = index.asi8.astype(np.int64)
+        if len(start) > 1:
+            step = int(np.median(np.diff(start)))
+        else:
+            step = 60_000_000_000 if timestep == "minute" else 3_600_000_000_000
+        end = start + step
+    return BarSeries(
+        asset, timestep, sessions.tz, start, end,
+        frame["open"].values, frame["high"].values, frame["low"].values, frame["close"].values,
+        frame["volume"].values,
+    )
+
+
+class MarketData:
+    """Point-in-time access to bars for one run (backtest or live replay)."""
+
+    def __init__(self, source: DataSource, sessions: Sessions, clock) -> None:
+        self.source = source
+        self.sessions = sessions
+        self.clock = clock
+        self._series: dict[tuple[Asset, str], BarSeries] = {}
+        self._by_symbol: dict[object, Asset] = {}
+
+    # -- resolution -----------------------------------------------------------------------
+    def asset(self, value: Asset | str) -> Asset:
+        asset = self._by_symbol.get(value)
+        if asset is None:
+            asset = as_asset(value)
+            self._by_symbol[value] = asset
+        return asset
+
+    def series(self, asset: Asset, timestep: str = "day") -> BarSeries:
+        key = (asset, timestep)
+        series = self._series.get(key)
+        if series is None:
+            source = self.source
+            route = getattr(source, "source_for", None)
+            if route is not None:
+                source = route(asset.asset_type.value)
+            native = getattr(source, "timestep", "day")
+            if timestep != native:
+                raise DataError(
+                    f"{type(source).__name__} has {native} bars; asked for {timestep!r} bars of {asset.symbol}. "
+                    f"Use timestep={native!r}."
+                )
+            frame = source.frame(asset.symbol, timestep=timestep)
+            series = bind_frame(asset, frame, self.sessions, timestep=timestep)
+            self._series[key] = series
+        return series
+
+    def knows(self, value: Asset | str) -> bool:
+        try:
+            self.series(self.asset(value))
+            return True
+        except (DataError, KeyError):
+            return False
+
+    # -- point-in-time reads --------------------------------------------------------------
+    def history(self, value: Asset | str, length: int, timestep: str = "day") -> Bars:
+        if length is None or int(length) < 1:
+            raise DataError(f"length must be a positive number of bars, got {length!r}")
+        ts = timestep if timestep in ("day", "minute", "hour") else parse_timestep(timestep)
+        series = self.series(self.asset(value), ts)
+        hi = series.visible_count(self.clock.now_ns)
+        lo = hi - int(length)
+        return Bars(series, lo if lo > 0 else 0, hi)
+
+    def last_price(self, value: Asset | str) -> float | None:
+        series = self.series(self.asset(value))
+        hi = series.visible_count(self.clock.now_ns)
+        return float(series.close[hi - 1]) if hi else None
+
+    def quote(self, value: Asset | str) -> Quote:
+        asset = self.asset(value)
+        price = self.last_price(asset)
+        return Quote(asset=asset, bid=price, ask=price, last=price, time=self.clock.now())
+
+    def coverage(self) -> tuple[str, str] | None:
+        """First and last dates over every symbol the source lists (for range checks)."""
+        first = last = None
+        for sym in self.source.symbols():
+            try:
+                frame = self.source.frame(sym)
+            except (DataError, KeyError):
+                continue
+            if len(frame.index) == 0:
+                continue
+            lo, hi = frame.index[0], frame.index[-1]
+            first = lo if first is None or lo < first else first
+            last = hi if last is None or hi > last else last
+        if first is None:
+            return None
+        return str(first.date()), str(last.date())
+
+
+def is_crypto(asset: Asset) -> bool:
+    return asset.asset_type is AssetType.CRYPTO

@@ -1,0 +1,1 @@
+"""Engines: the backtest loop and the live loop — the only code that knows which one is running."""

@@ -1,0 +1,112 @@
+"""Value objects read from and reported by the replay cache: entries, verify and merge reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "CallEntry",
+    "MergeConflict",
+    "MergeReport",
+    "RunEntry",
+    "VerifyProblem",
+    "VerifyReport",
+]
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    """One cached agent run, as stored: JSON columns are already parsed.
+
+    ``material`` is the dict the key was hashed from; ``result``, ``events`` and ``orders``
+    come back in their JSON form (Decimals and datetimes as strings).
+    """
+
+    key: str
+    agent: str
+    sim_time: str
+    model: str | None
+    material: dict[str, Any]
+    result: dict[str, Any]
+    events: list[Any]
+    orders: list[Any]
+    trace_path: str | None
+    created_at: str
+    runtime_version: str | None
+    value_hash: str
+
+
+@dataclass(frozen=True)
+class CallEntry:
+    """One cached model call or external tool call; ``request`` is what the key hashes."""
+
+    key: str
+    kind: str
+    name: str
+    sim_time: str | None
+    request: Any
+    response: Any
+    created_at: str
+    value_hash: str
+
+
+@dataclass(frozen=True)
+class VerifyProblem:
+    """A row that failed verification: which table, which key, and why."""
+
+    table: str
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Outcome of :meth:`ReplayStore.verify`.
+
+    ``integrity`` is SQLite's own ``PRAGMA quick_check`` answer (``"ok"`` when the file is
+    sound); ``quarantined`` counts the rows moved to the ``quarantine`` table.
+    """
+
+    path: str
+    checked_runs: int
+    checked_calls: int
+    problems: tuple[VerifyProblem, ...]
+    quarantined: int
+    integrity: str
+
+    @property
+    def ok(self) -> bool:
+        """True when every row verified and SQLite found the file sound."""
+        return not self.problems and self.integrity == "ok"
+
+
+@dataclass(frozen=True)
+class MergeConflict:
+    """The same key holds different values here and in the merged file; the local one was kept."""
+
+    table: str
+    key: str
+    local_value_hash: str
+    other_value_hash: str
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    """Outcome of :meth:`ReplayStore.merge`.
+
+    ``invalid`` lists rows of the other file that failed verification and were not copied.
+    """
+
+    source: str
+    runs_added: int
+    calls_added: int
+    runs_identical: int
+    calls_identical: int
+    conflicts: tuple[MergeConflict, ...]
+    invalid: tuple[VerifyProblem, ...]
+
+    @property
+    def added(self) -> int:
+        """Runs plus calls copied into this cache."""
+        return self.runs_added + self.calls_added

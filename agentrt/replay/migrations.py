@@ -1,0 +1,158 @@
+"""Schema of the replay cache: ordered ``mNNN_name(db)`` migrations, applied on every open.
+
+Each migration runs once per database file and is recorded in ``_agentrt_migrations``
+(``name``, ``applied_at``). Pending migrations are applied inside one ``BEGIN IMMEDIATE``
+transaction, so two processes opening a fresh file at the same time cannot both apply
+them, and a failed migration leaves the file as it was. Never edit a released migration:
+add the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+__all__ = [
+    "MIGRATIONS",
+    "MIGRATIONS_TABLE",
+    "SCHEMA_VERSION",
+    "applied_migrations",
+    "migrate",
+    "unknown_migrations",
+]
+
+MIGRATIONS_TABLE = "_agentrt_migrations"
+
+Migration = Callable[["Database"], None]
+MIGRATIONS: list[Migration] = []
+"""Every migration, in the order it must run."""
+
+
+def _migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@_migration
+def m001_initial(db: Database) -> None:
+    """Create ``runs`` (whole agent runs) and ``calls`` (single model and tool calls)."""
+    db["runs"].create(
+        {
+            "key": str,
+            "agent": str,
+            "sim_time": str,
+            "model": str,
+            "material": str,
+            "result": str,
+            "events": str,
+            "orders": str,
+            "trace_path": str,
+            "created_at": str,
+            "runtime_version": str,
+            "value_hash": str,
+        },
+        pk="key",
+        not_null={
+            "agent",
+            "sim_time",
+            "material",
+            "result",
+            "events",
+            "orders",
+            "created_at",
+            "value_hash",
+        },
+    )
+    db["calls"].create(
+        {
+            "key": str,
+            "kind": str,
+            "name": str,
+            "sim_time": str,
+            "request": str,
+            "response": str,
+            "created_at": str,
+            "value_hash": str,
+        },
+        pk="key",
+        not_null={"kind", "name", "request", "response", "created_at", "value_hash"},
+    )
+
+
+@_migration
+def m002_lookup_indexes(db: Database) -> None:
+    """Index runs by (agent, sim_time) for miss reasons and calls by (kind, name) for stats."""
+    db["runs"].create_index(["agent", "sim_time"], index_name="idx_runs_agent_sim_time")
+    db["calls"].create_index(["kind", "name"], index_name="idx_calls_kind_name")
+
+
+@_migration
+def m003_quarantine(db: Database) -> None:
+    """Create ``quarantine``: rows that failed verification, kept verbatim, never deleted."""
+    db["quarantine"].create(
+        {
+            "id": int,
+            "table_name": str,
+            "key": str,
+            "row": str,
+            "reason": str,
+            "at": str,
+        },
+        pk="id",
+        not_null={"table_name", "row", "reason", "at"},
+    )
+
+
+SCHEMA_VERSION = len(MIGRATIONS)
+"""Number of migrations this version of agentrt knows; a cache at this version is current."""
+
+
+def applied_migrations(db: Database) -> list[str]:
+    """Names of the migrations recorded in ``db``, in the order they were applied."""
+    if not db[MIGRATIONS_TABLE].exists():
+        return []
+    rows = db.execute(f"SELECT name FROM {MIGRATIONS_TABLE} ORDER BY rowid").fetchall()
+    return [row[0] for row in rows]
+
+
+def unknown_migrations(db: Database) -> list[str]:
+    """Applied migrations this version does not know: the file was written by a newer agentrt."""
+    known = {fn.__name__ for fn in MIGRATIONS}
+    return [name for name in applied_migrations(db) if name not in known]
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply every pending migration to ``db`` and return the names applied (often none).
+
+    Must be called outside a transaction. Concurrent callers serialize on the write lock;
+    the second one finds nothing left to do.
+    """
+    done = set(applied_migrations(db))
+    if all(fn.__name__ in done for fn in MIGRATIONS):
+        return []
+    applied: list[str] = []
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} "
+            "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        done = set(applied_migrations(db))
+        for fn in MIGRATIONS:
+            if fn.__name__ in done:
+                continue
+            fn(db)
+            db.execute(
+                f"INSERT INTO {MIGRATIONS_TABLE} (name, applied_at) VALUES (?, ?)",
+                (fn.__name__, datetime.now(timezone.utc).isoformat()),
+            )
+            applied.append(fn.__name__)
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+    return applied

@@ -1,0 +1,635 @@
+"""The replay cache store: one SQLite file of content-addressed agent runs and model/tool calls.
+
+The file is ``replay.sqlite`` inside a cache folder: the folder given to
+:class:`ReplayStore`, else ``$AGENTRT_CACHE_DIR``, else the user cache folder
+(``platformdirs.user_cache_dir("agentrt")``, or ``~/.cache/agentrt`` without platformdirs).
+
+Entries are addressed by :func:`~agentrt.replay.hashing.content_hash` of their key
+material (see :mod:`agentrt.replay.reasons` for the layout of a run's material) and carry
+a ``value_hash`` over their stored values, so :meth:`ReplayStore.verify` can re-derive
+both. The file is opened through ``sqlite_utils`` in WAL mode with a long busy timeout, so
+several processes may read and write it at once; every ``put_*`` is its own committed
+transaction, so a killed process loses at most the entry it was writing. Nothing here
+ever deletes a damaged row: verify moves it to the ``quarantine`` table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlite_utils import Database
+
+from agentrt.replay import _rows
+from agentrt.replay.entries import (
+    CallEntry,
+    MergeConflict,
+    MergeReport,
+    RunEntry,
+    VerifyProblem,
+    VerifyReport,
+)
+from agentrt.replay.hashing import canonical_json, content_hash
+from agentrt.replay.migrations import (
+    MIGRATIONS_TABLE,
+    SCHEMA_VERSION,
+    migrate,
+    unknown_migrations,
+)
+from agentrt.replay.reasons import diff_material
+
+__all__ = [
+    "CACHE_DIR_ENV",
+    "CACHE_FILENAME",
+    "ReplayStore",
+    "ReplayStoreError",
+    "default_cache_dir",
+    "resolve_cache_file",
+]
+
+CACHE_DIR_ENV = "AGENTRT_CACHE_DIR"
+CACHE_FILENAME = "replay.sqlite"
+_FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+_MERGE_BATCH = 500
+
+_GET_RUN_SQL = f"SELECT {', '.join(_rows.RUN_COLUMNS)} FROM runs WHERE key = ?"
+_GET_CALL_SQL = f"SELECT {', '.join(_rows.CALL_COLUMNS)} FROM calls WHERE key = ?"
+_PUT_RUN_SQL = (
+    f"INSERT OR REPLACE INTO runs ({', '.join(_rows.RUN_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_rows.RUN_COLUMNS))})"
+)
+_PUT_CALL_SQL = (
+    f"INSERT OR REPLACE INTO calls ({', '.join(_rows.CALL_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_rows.CALL_COLUMNS))})"
+)
+
+
+class ReplayStoreError(Exception):
+    """The cache file cannot be used as it is; the message names the file and the fix."""
+
+
+def default_cache_dir() -> Path:
+    """The cache folder used when none is given: ``$AGENTRT_CACHE_DIR`` or the user cache dir."""
+    from_env = os.environ.get(CACHE_DIR_ENV, "").strip()
+    if from_env:
+        return Path(from_env).expanduser()
+    try:
+        import platformdirs
+    except ImportError:
+        return Path.home() / ".cache" / "agentrt"
+    return Path(platformdirs.user_cache_dir("agentrt", appauthor=False))
+
+
+def resolve_cache_file(path: str | Path | None = None) -> Path:
+    """The SQLite file for ``path``: a folder holds ``replay.sqlite``; a ``.sqlite``/``.db``
+    path or an existing file is used as is; None means :func:`default_cache_dir`."""
+    folder = default_cache_dir() if path is None else Path(path).expanduser()
+    if folder.is_file() or (not folder.is_dir() and folder.suffix in _FILE_SUFFIXES):
+        return folder
+    return folder / CACHE_FILENAME
+
+
+class ReplayStore:
+    """Content-addressed store of agent runs and model/tool calls in one SQLite file.
+
+    ``path`` is a cache folder (or a ``.sqlite`` file, see :func:`resolve_cache_file`).
+    Opening creates the folder and file when missing and applies pending schema
+    migrations. Use it as a context manager or call :meth:`close`. One store may be shared
+    by threads of one process; open a new store in each process.
+
+    Raises :class:`ReplayStoreError` when the file is not a readable agentrt cache; the
+    file is left exactly as it was.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, busy_timeout: float = 30.0) -> None:
+        self.path: Path = resolve_cache_file(path)
+        self._busy_timeout = busy_timeout
+        self._lock = threading.RLock()
+        self._pid = os.getpid()
+        self._db: Database | None = None
+        self._db = self._open()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def _open(self) -> Database:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReplayStoreError(
+                f"cannot create the replay cache folder {self.path.parent}: {exc}. "
+                f"Choose a writable folder (argument or ${CACHE_DIR_ENV})"
+            ) from exc
+        conn = sqlite3.connect(
+            str(self.path), timeout=self._busy_timeout, check_same_thread=False
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            db = Database(conn, execute_plugins=False)
+            _require_agentrt_cache(db, self.path, empty_ok=True)
+            newer = unknown_migrations(db)
+            if newer:
+                raise ReplayStoreError(
+                    f"replay cache {self.path} was written by a newer agentrt (schema "
+                    f"migrations {', '.join(newer)} are unknown to this version, which "
+                    f"knows {SCHEMA_VERSION}). Upgrade agentrt, or use another cache folder "
+                    f"(${CACHE_DIR_ENV}); the file was not changed"
+                )
+            db.enable_wal()
+            db.execute("PRAGMA synchronous = NORMAL")
+            migrate(db)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise _open_error(self.path, exc) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return db
+
+    @property
+    def db(self) -> Database:
+        """The ``sqlite_utils.Database`` behind the store, for queries and the CLI."""
+        if self._db is None:
+            raise ReplayStoreError(f"replay cache {self.path} is closed; open a new ReplayStore")
+        if self._pid != os.getpid():
+            raise ReplayStoreError(
+                f"replay cache {self.path} was opened in process {self._pid} and used in "
+                f"process {os.getpid()} (after a fork); open a new ReplayStore in each process"
+            )
+        return self._db
+
+    def close(self) -> None:
+        """Close the database connection; further use raises :class:`ReplayStoreError`."""
+        with self._lock:
+            if self._db is not None and self._pid == os.getpid():
+                self._db.close()
+            self._db = None
+
+    def __enter__(self) -> ReplayStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._db is None else "open"
+        return f"ReplayStore({str(self.path)!r}, {state})"
+
+    # -- runs ------------------------------------------------------------------------
+
+    @staticmethod
+    def run_key(material: Mapping[str, Any]) -> str:
+        """The cache key of a run: ``content_hash(material)``."""
+        return content_hash(material)
+
+    @staticmethod
+    def call_key(request: Any) -> str:
+        """The cache key of a model or tool call: ``content_hash(request)``."""
+        return content_hash(request)
+
+    def get_run(self, key: str) -> RunEntry | None:
+        """The run stored under ``key``, or None."""
+        with self._lock:
+            row = self.db.conn.execute(_GET_RUN_SQL, (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return _rows.run_from_row(row)
+        except (TypeError, ValueError) as exc:
+            raise self._unreadable("runs", key, exc) from exc
+
+    def put_run(
+        self,
+        key: str,
+        *,
+        material: Mapping[str, Any],
+        agent: str,
+        sim_time: str | datetime | date,
+        model: str | None,
+        result: Mapping[str, Any],
+        events: Sequence[Any],
+        orders: Sequence[Any],
+        trace_path: str | Path | None = None,
+    ) -> None:
+        """Store (or replace, for refresh mode) a run under ``key`` and commit at once.
+
+        ``key`` must equal :meth:`run_key` of ``material``; ``result``, ``events`` and
+        ``orders`` must be canonical-JSON encodable.
+        """
+        material_json = canonical_json(material)
+        _check_key(key, content_hash(material), "run_key(material)")
+        runtime_version = material.get("runtime_version")
+        row = (
+            key,
+            agent,
+            _rows.iso(sim_time),
+            model,
+            material_json,
+            canonical_json(result),
+            canonical_json(events),
+            canonical_json(orders),
+            None if trace_path is None else str(trace_path),
+            _rows.now_utc(),
+            None if runtime_version is None else str(runtime_version),
+            content_hash(_rows.run_value(result, events, orders)),
+        )
+        with self._lock:
+            self.db.execute(_PUT_RUN_SQL, row)
+
+    # -- calls -----------------------------------------------------------------------
+
+    def get_call(self, key: str) -> CallEntry | None:
+        """The model or tool call stored under ``key``, or None."""
+        with self._lock:
+            row = self.db.conn.execute(_GET_CALL_SQL, (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return _rows.call_from_row(row)
+        except (TypeError, ValueError) as exc:
+            raise self._unreadable("calls", key, exc) from exc
+
+    def put_call(
+        self,
+        key: str,
+        *,
+        kind: str,
+        name: str,
+        sim_time: str | datetime | date | None,
+        request: Any,
+        response: Any,
+    ) -> None:
+        """Store (or replace) a call under ``key`` (= :meth:`call_key` of ``request``).
+
+        ``kind`` is ``"model"`` (``name`` is the model) or ``"tool"`` (``name`` is the tool).
+        """
+        if kind not in _rows.CALL_KINDS:
+            raise ValueError(f"call kind must be one of {', '.join(_rows.CALL_KINDS)}, got {kind!r}")
+        request_json = canonical_json(request)
+        _check_key(key, content_hash(request), "call_key(request)")
+        row = (
+            key,
+            kind,
+            name,
+            None if sim_time is None else _rows.iso(sim_time),
+            request_json,
+            canonical_json(response),
+            _rows.now_utc(),
+            content_hash(_rows.call_value(response)),
+        )
+        with self._lock:
+            self.db.execute(_PUT_CALL_SQL, row)
+
+    # -- explaining misses -----------------------------------------------------------
+
+    def miss_reasons(
+        self, material: Mapping[str, Any], *, agent: str, sim_time: str | datetime | date
+    ) -> list[str]:
+        """Why ``material`` is not in the cache, compared with the nearest earlier run.
+
+        The nearest earlier run is the most recently written run of ``agent`` at
+        ``sim_time``. Returns ``[]`` when ``material`` is cached, and a single
+        ``"no earlier run for this agent at <time>"`` when there is nothing to compare.
+        """
+        when = _rows.iso(sim_time)
+        key = content_hash(material)
+        with self._lock:
+            conn = self.db.conn
+            if conn.execute("SELECT 1 FROM runs WHERE key = ?", (key,)).fetchone():
+                return []
+            row = conn.execute(
+                "SELECT key, material FROM runs WHERE agent = ? AND sim_time = ? "
+                "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                (agent, when),
+            ).fetchone()
+        if row is None:
+            return [f"no earlier run for this agent at {when}"]
+        try:
+            old = json.loads(row[1])
+        except (TypeError, ValueError):
+            return [
+                f"the earlier run for this agent at {when} has unreadable key material "
+                "(run `agentrt cache verify`)"
+            ]
+        if not isinstance(old, Mapping):
+            return ["key material changed"]
+        return diff_material(old, material) or ["key material changed"]
+
+    # -- maintenance -----------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of runs by agent and calls by kind and name, size on disk, oldest/newest."""
+        with self._lock:
+            conn = self.db.conn
+            runs_by_agent = dict(
+                conn.execute("SELECT agent, count(*) FROM runs GROUP BY agent ORDER BY agent")
+            )
+            calls_by_kind: dict[str, dict[str, int]] = {}
+            for kind, name, count in conn.execute(
+                "SELECT kind, name, count(*) FROM calls GROUP BY kind, name ORDER BY kind, name"
+            ):
+                calls_by_kind.setdefault(kind, {})[name] = count
+            run_span = conn.execute("SELECT min(created_at), max(created_at) FROM runs").fetchone()
+            call_span = conn.execute(
+                "SELECT min(created_at), max(created_at) FROM calls"
+            ).fetchone()
+            quarantined = conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+        size = sum(
+            p.stat().st_size
+            for p in (self.path, _sidecar(self.path, "-wal"), _sidecar(self.path, "-shm"))
+            if p.exists()
+        )
+        return {
+            "path": str(self.path),
+            "schema_version": SCHEMA_VERSION,
+            "size_bytes": size,
+            "runs": {
+                "total": sum(runs_by_agent.values()),
+                "by_agent": runs_by_agent,
+                "oldest": run_span[0],
+                "newest": run_span[1],
+            },
+            "calls": {
+                "total": sum(sum(names.values()) for names in calls_by_kind.values()),
+                "by_kind": {kind: sum(names.values()) for kind, names in calls_by_kind.items()},
+                "by_name": calls_by_kind,
+                "oldest": call_span[0],
+                "newest": call_span[1],
+            },
+            "quarantined": quarantined,
+        }
+
+    def verify(self, *, quarantine: bool = True) -> VerifyReport:
+        """Re-derive every key and value hash; report (and by default quarantine) bad rows.
+
+        A row whose JSON does not parse, whose key is not the hash of its material/request,
+        or whose ``value_hash`` does not match its values is reported; with
+        ``quarantine=True`` it is moved, verbatim, to the ``quarantine`` table.
+        """
+        with self._lock:
+            db = self.db
+            integrity = "; ".join(
+                str(row[0]) for row in db.conn.execute("PRAGMA quick_check").fetchall()
+            )
+            problems: list[VerifyProblem] = []
+            checked = {"runs": 0, "calls": 0}
+            for table in ("runs", "calls"):
+                for row in _iter_rows(db.conn, f"SELECT * FROM {table}"):
+                    checked[table] += 1
+                    reason = _rows.check_row(table, row)
+                    if reason is not None:
+                        problems.append(VerifyProblem(table, str(row.get("key")), reason))
+            moved = self._quarantine(problems) if quarantine and problems else 0
+        return VerifyReport(
+            path=str(self.path),
+            checked_runs=checked["runs"],
+            checked_calls=checked["calls"],
+            problems=tuple(problems),
+            quarantined=moved,
+            integrity=integrity,
+        )
+
+    def _quarantine(self, problems: Sequence[VerifyProblem]) -> int:
+        db = self.db
+        moved = 0
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for problem in problems:
+                # Re-read under the write lock: another process may have rewritten the row.
+                rows = list(
+                    _iter_rows(
+                        db.conn,
+                        f"SELECT * FROM {problem.table} WHERE key = ?",
+                        (problem.key,),
+                    )
+                )
+                if not rows or _rows.check_row(problem.table, rows[0]) is None:
+                    continue
+                db.conn.execute(
+                    "INSERT INTO quarantine (table_name, key, row, reason, at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        problem.table,
+                        problem.key,
+                        _rows.row_json(rows[0]),
+                        problem.reason,
+                        _rows.now_utc(),
+                    ),
+                )
+                db.conn.execute(f"DELETE FROM {problem.table} WHERE key = ?", (problem.key,))
+                moved += 1
+            db.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise
+        return moved
+
+    def merge(self, other_path: str | Path) -> MergeReport:
+        """Copy into this cache every entry of another cache file that it lacks.
+
+        The other file (a folder holding ``replay.sqlite``, or the file) is opened
+        read-only and never modified. Identical entries are skipped; an entry whose key
+        exists here with a different value is reported as a conflict and the local one is
+        kept; rows of the other file that fail verification are reported and not copied.
+        """
+        source = resolve_cache_file(other_path)
+        if not source.is_file():
+            raise ReplayStoreError(
+                f"cannot merge {source}: no such file. Give the folder that holds "
+                f"{CACHE_FILENAME} or the path of the file itself"
+            )
+        if source.resolve() == self.path.resolve():
+            raise ReplayStoreError(f"cannot merge {source} into itself; give another cache")
+        try:
+            other = sqlite3.connect(
+                f"{source.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=self._busy_timeout,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise _open_error(source, exc) from exc
+        try:
+            _require_agentrt_cache(Database(other, execute_plugins=False), source, empty_ok=False)
+            counts = {"runs": [0, 0], "calls": [0, 0]}
+            conflicts: list[MergeConflict] = []
+            invalid: list[VerifyProblem] = []
+            for table in ("runs", "calls"):
+                columns = _rows.COLUMNS[table]
+                rows = _iter_rows(other, f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid")
+                for batch in _batched(rows, _MERGE_BATCH):
+                    added, identical = self._merge_batch(table, batch, conflicts, invalid)
+                    counts[table][0] += added
+                    counts[table][1] += identical
+        except sqlite3.DatabaseError as exc:
+            raise _open_error(source, exc) from exc
+        finally:
+            other.close()
+        return MergeReport(
+            source=str(source),
+            runs_added=counts["runs"][0],
+            calls_added=counts["calls"][0],
+            runs_identical=counts["runs"][1],
+            calls_identical=counts["calls"][1],
+            conflicts=tuple(conflicts),
+            invalid=tuple(invalid),
+        )
+
+    def _merge_batch(
+        self,
+        table: str,
+        batch: list[dict[str, Any]],
+        conflicts: list[MergeConflict],
+        invalid: list[VerifyProblem],
+    ) -> tuple[int, int]:
+        columns = _rows.COLUMNS[table]
+        insert = (
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})"
+        )
+        added = identical = 0
+        with self._lock:
+            db = self.db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for row in batch:
+                    key = str(row.get("key"))
+                    reason = _rows.check_row(table, row)
+                    if reason is not None:
+                        invalid.append(VerifyProblem(table, key, reason))
+                        continue
+                    local = db.conn.execute(
+                        f"SELECT value_hash FROM {table} WHERE key = ?", (key,)
+                    ).fetchone()
+                    if local is None:
+                        db.conn.execute(insert, [row[c] for c in columns])
+                        added += 1
+                    elif local[0] == row["value_hash"]:
+                        identical += 1
+                    else:
+                        conflicts.append(MergeConflict(table, key, local[0], row["value_hash"]))
+                db.execute("COMMIT")
+            except BaseException:
+                db.rollback()
+                raise
+        return added, identical
+
+    def clear(
+        self, *, agent: str | None = None, before: str | datetime | date | None = None
+    ) -> int:
+        """Delete cached entries and return how many rows went.
+
+        ``agent`` limits the deletion to that agent's runs (calls are shared between
+        agents and are kept); ``before`` deletes only entries whose simulated time is
+        earlier than it (ISO 8601, compared as instants so UTC offsets are honoured).
+        With neither, every run and call is deleted. Quarantined rows are never deleted.
+        """
+        conditions: list[str] = []
+        params: list[Any] = []
+        with self._lock:
+            db = self.db
+            if before is not None:
+                cutoff = _rows.iso(before)
+                if db.conn.execute("SELECT julianday(?)", (cutoff,)).fetchone()[0] is None:
+                    raise ValueError(
+                        f"before={cutoff!r} is not an ISO 8601 date or time; "
+                        "use e.g. '2024-01-31' or '2024-01-31T16:00:00-05:00'"
+                    )
+                conditions.append("julianday(sim_time) < julianday(?)")
+                params.append(cutoff)
+            call_where = " AND ".join(conditions) or "1"
+            if agent is not None:
+                conditions.append("agent = ?")
+                params.append(agent)
+            run_where = " AND ".join(conditions) or "1"
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                deleted = db.conn.execute(f"DELETE FROM runs WHERE {run_where}", params).rowcount
+                if agent is None:
+                    deleted += db.conn.execute(
+                        f"DELETE FROM calls WHERE {call_where}", params
+                    ).rowcount
+                db.execute("COMMIT")
+            except BaseException:
+                db.rollback()
+                raise
+        return deleted
+
+    def _unreadable(self, table: str, key: str, exc: Exception) -> ReplayStoreError:
+        return ReplayStoreError(
+            f"the {table} entry {key} in replay cache {self.path} is unreadable ({exc}). "
+            "Run `agentrt cache verify` to move damaged rows to quarantine; nothing was deleted"
+        )
+
+
+def _check_key(key: str, expected: str, how: str) -> None:
+    if key != expected:
+        raise ValueError(
+            f"cache key {key!r} does not match its key material (expected {expected!r}); "
+            f"compute the key with ReplayStore.{how} from the same dict you store"
+        )
+
+
+def _sidecar(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def _iter_rows(
+    conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
+) -> Iterator[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(names, row))
+
+
+def _batched(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _require_agentrt_cache(db: Database, path: Path, *, empty_ok: bool) -> None:
+    """Refuse a SQLite file that holds something other than an agentrt replay cache."""
+    tables = set(db.table_names())
+    if MIGRATIONS_TABLE in tables and {"runs", "calls"} <= tables:
+        return
+    if empty_ok and not (tables - {MIGRATIONS_TABLE}):
+        return
+    found = ", ".join(sorted(tables)) or "no tables"
+    raise ReplayStoreError(
+        f"{path} is a SQLite database but not an agentrt replay cache (found {found}). "
+        f"Point the cache at another folder (argument or ${CACHE_DIR_ENV}); "
+        "the file was not changed"
+    )
+
+
+def _open_error(path: Path, exc: sqlite3.Error) -> ReplayStoreError:
+    if isinstance(exc, sqlite3.OperationalError):
+        return ReplayStoreError(
+            f"cannot open replay cache {path}: {exc}. If another process holds it locked, "
+            "wait for it to finish; otherwise check that the file and its folder are "
+            "readable and writable. The file was not changed"
+        )
+    return ReplayStoreError(
+        f"{path} is not a readable SQLite replay cache ({exc}). The file was not changed. "
+        f"Move it away (e.g. `mv {path} {path}.bad`) so a fresh cache is created, or point "
+        f"${CACHE_DIR_ENV} at another folder; if it is an agentrt cache that got damaged, "
+        "run `agentrt cache verify` to see which rows can be saved"
+    )
