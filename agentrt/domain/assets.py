@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -61,6 +61,7 @@ class Asset:
     right: str | None = None
     multiplier: float = 0.0
     quote: str | None = None
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
 
     AssetType = AssetType  # LumiBot habit: Asset.AssetType.OPTION
 
@@ -77,11 +78,16 @@ class Asset:
             if right not in ("call", "put"):
                 raise ValueError(f"option right must be 'call' or 'put', got {self.right!r}")
             object.__setattr__(self, "right", right)
+        object.__setattr__(self, "_hash", hash((self.symbol, kind, self.expiration, self.strike, self.right,
+                                                self.quote)))
         if kind is AssetType.OPTION and (self.expiration is None or self.strike is None or self.right is None):
             raise ValueError(
                 f"option {self.symbol!r} needs expiration, strike and right, e.g. "
                 "Asset('SPY', asset_type='option', expiration=date(2025, 1, 17), strike=450, right='call')"
             )
+
+    def __hash__(self) -> int:  # cached: assets key every per-bar lookup
+        return self._hash
 
     def __str__(self) -> str:
         if self.asset_type is AssetType.OPTION:

@@ -59,7 +59,27 @@ _EXPORTS: dict[str, str] = {
     "default_cache_dir": "store",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ALGORITHM",
+    "SCHEMA_VERSION",
+    "CallEntry",
+    "MergeConflict",
+    "MergeReport",
+    "ReplayCounters",
+    "ReplayMissError",
+    "ReplayMode",
+    "ReplayStore",
+    "ReplayStoreError",
+    "RunEntry",
+    "VerifyProblem",
+    "VerifyReport",
+    "canonical_json",
+    "content_hash",
+    "default_cache_dir",
+    "diff_material",
+    "resolve_mode",
+    "verify_hash",
+]
 
 
 def __getattr__(name: str) -> Any:

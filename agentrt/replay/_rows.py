@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from agentrt.replay.entries import CallEntry, RunEntry
@@ -49,7 +49,7 @@ def iso(value: str | datetime | date) -> str:
 
 
 def now_utc() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def run_value(result: Any, events: Any, orders: Any) -> dict[str, Any]:
@@ -108,8 +108,9 @@ def check_row(table: str, row: Mapping[str, Any]) -> str | None:
         except ValueError as exc:
             return f"column {column} is not valid JSON ({exc})"
     if table == "runs":
-        keyed, value = parsed["material"], run_value(
-            parsed["result"], parsed["events"], parsed["orders"]
+        keyed, value = (
+            parsed["material"],
+            run_value(parsed["result"], parsed["events"], parsed["orders"]),
         )
         key_source = "material"
     else:

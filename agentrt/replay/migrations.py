@@ -10,7 +10,7 @@ add the next one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ def migrate(db: Database) -> list[str]:
             fn(db)
             db.execute(
                 f"INSERT INTO {MIGRATIONS_TABLE} (name, applied_at) VALUES (?, ?)",
-                (fn.__name__, datetime.now(timezone.utc).isoformat()),
+                (fn.__name__, datetime.now(UTC).isoformat()),
             )
             applied.append(fn.__name__)
         db.execute("COMMIT")

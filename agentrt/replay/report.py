@@ -1,4 +1,4 @@
-"""Replay counters for one backtest: hits, misses by reason, calls made or reused, what was saved."""
+"""Replay counters of one backtest: hits, misses by reason, calls made or reused, savings."""
 
 from __future__ import annotations
 

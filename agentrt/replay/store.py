@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -28,21 +28,20 @@ from typing import Any
 from sqlite_utils import Database
 
 from agentrt.replay import _rows
-from agentrt.replay.entries import (
-    CallEntry,
-    MergeConflict,
-    MergeReport,
-    RunEntry,
-    VerifyProblem,
-    VerifyReport,
+from agentrt.replay._files import (
+    CACHE_DIR_ENV,
+    CACHE_FILENAME,
+    ReplayStoreError,
+    default_cache_dir,
+    open_error,
+    require_agentrt_cache,
+    resolve_cache_file,
+    sidecars,
 )
+from agentrt.replay._maintenance import merge_cache, verify_cache
+from agentrt.replay.entries import CallEntry, MergeReport, RunEntry, VerifyReport
 from agentrt.replay.hashing import canonical_json, content_hash
-from agentrt.replay.migrations import (
-    MIGRATIONS_TABLE,
-    SCHEMA_VERSION,
-    migrate,
-    unknown_migrations,
-)
+from agentrt.replay.migrations import SCHEMA_VERSION, migrate, unknown_migrations
 from agentrt.replay.reasons import diff_material
 
 __all__ = [
@@ -54,11 +53,6 @@ __all__ = [
     "resolve_cache_file",
 ]
 
-CACHE_DIR_ENV = "AGENTRT_CACHE_DIR"
-CACHE_FILENAME = "replay.sqlite"
-_FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
-_MERGE_BATCH = 500
-
 _GET_RUN_SQL = f"SELECT {', '.join(_rows.RUN_COLUMNS)} FROM runs WHERE key = ?"
 _GET_CALL_SQL = f"SELECT {', '.join(_rows.CALL_COLUMNS)} FROM calls WHERE key = ?"
 _PUT_RUN_SQL = (
@@ -69,31 +63,6 @@ _PUT_CALL_SQL = (
     f"INSERT OR REPLACE INTO calls ({', '.join(_rows.CALL_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_rows.CALL_COLUMNS))})"
 )
-
-
-class ReplayStoreError(Exception):
-    """The cache file cannot be used as it is; the message names the file and the fix."""
-
-
-def default_cache_dir() -> Path:
-    """The cache folder used when none is given: ``$AGENTRT_CACHE_DIR`` or the user cache dir."""
-    from_env = os.environ.get(CACHE_DIR_ENV, "").strip()
-    if from_env:
-        return Path(from_env).expanduser()
-    try:
-        import platformdirs
-    except ImportError:
-        return Path.home() / ".cache" / "agentrt"
-    return Path(platformdirs.user_cache_dir("agentrt", appauthor=False))
-
-
-def resolve_cache_file(path: str | Path | None = None) -> Path:
-    """The SQLite file for ``path``: a folder holds ``replay.sqlite``; a ``.sqlite``/``.db``
-    path or an existing file is used as is; None means :func:`default_cache_dir`."""
-    folder = default_cache_dir() if path is None else Path(path).expanduser()
-    if folder.is_file() or (not folder.is_dir() and folder.suffix in _FILE_SUFFIXES):
-        return folder
-    return folder / CACHE_FILENAME
 
 
 class ReplayStore:
@@ -126,13 +95,11 @@ class ReplayStore:
                 f"cannot create the replay cache folder {self.path.parent}: {exc}. "
                 f"Choose a writable folder (argument or ${CACHE_DIR_ENV})"
             ) from exc
-        conn = sqlite3.connect(
-            str(self.path), timeout=self._busy_timeout, check_same_thread=False
-        )
+        conn = sqlite3.connect(str(self.path), timeout=self._busy_timeout, check_same_thread=False)
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
             db = Database(conn, execute_plugins=False)
-            _require_agentrt_cache(db, self.path, empty_ok=True)
+            require_agentrt_cache(db, self.path, empty_ok=True)
             newer = unknown_migrations(db)
             if newer:
                 raise ReplayStoreError(
@@ -146,7 +113,7 @@ class ReplayStore:
             migrate(db)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise _open_error(self.path, exc) from exc
+            raise open_error(self.path, exc) from exc
         except BaseException:
             conn.close()
             raise
@@ -275,7 +242,9 @@ class ReplayStore:
         ``kind`` is ``"model"`` (``name`` is the model) or ``"tool"`` (``name`` is the tool).
         """
         if kind not in _rows.CALL_KINDS:
-            raise ValueError(f"call kind must be one of {', '.join(_rows.CALL_KINDS)}, got {kind!r}")
+            raise ValueError(
+                f"call kind must be one of {', '.join(_rows.CALL_KINDS)}, got {kind!r}"
+            )
         request_json = canonical_json(request)
         _check_key(key, content_hash(request), "call_key(request)")
         row = (
@@ -345,11 +314,7 @@ class ReplayStore:
                 "SELECT min(created_at), max(created_at) FROM calls"
             ).fetchone()
             quarantined = conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
-        size = sum(
-            p.stat().st_size
-            for p in (self.path, _sidecar(self.path, "-wal"), _sidecar(self.path, "-shm"))
-            if p.exists()
-        )
+        size = sum(p.stat().st_size for p in (self.path, *sidecars(self.path)) if p.exists())
         return {
             "path": str(self.path),
             "schema_version": SCHEMA_VERSION,
@@ -375,65 +340,11 @@ class ReplayStore:
 
         A row whose JSON does not parse, whose key is not the hash of its material/request,
         or whose ``value_hash`` does not match its values is reported; with
-        ``quarantine=True`` it is moved, verbatim, to the ``quarantine`` table.
+        ``quarantine=True`` it is moved, verbatim, to the ``quarantine`` table. The report
+        also carries SQLite's own ``PRAGMA quick_check`` verdict.
         """
         with self._lock:
-            db = self.db
-            integrity = "; ".join(
-                str(row[0]) for row in db.conn.execute("PRAGMA quick_check").fetchall()
-            )
-            problems: list[VerifyProblem] = []
-            checked = {"runs": 0, "calls": 0}
-            for table in ("runs", "calls"):
-                for row in _iter_rows(db.conn, f"SELECT * FROM {table}"):
-                    checked[table] += 1
-                    reason = _rows.check_row(table, row)
-                    if reason is not None:
-                        problems.append(VerifyProblem(table, str(row.get("key")), reason))
-            moved = self._quarantine(problems) if quarantine and problems else 0
-        return VerifyReport(
-            path=str(self.path),
-            checked_runs=checked["runs"],
-            checked_calls=checked["calls"],
-            problems=tuple(problems),
-            quarantined=moved,
-            integrity=integrity,
-        )
-
-    def _quarantine(self, problems: Sequence[VerifyProblem]) -> int:
-        db = self.db
-        moved = 0
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for problem in problems:
-                # Re-read under the write lock: another process may have rewritten the row.
-                rows = list(
-                    _iter_rows(
-                        db.conn,
-                        f"SELECT * FROM {problem.table} WHERE key = ?",
-                        (problem.key,),
-                    )
-                )
-                if not rows or _rows.check_row(problem.table, rows[0]) is None:
-                    continue
-                db.conn.execute(
-                    "INSERT INTO quarantine (table_name, key, row, reason, at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (
-                        problem.table,
-                        problem.key,
-                        _rows.row_json(rows[0]),
-                        problem.reason,
-                        _rows.now_utc(),
-                    ),
-                )
-                db.conn.execute(f"DELETE FROM {problem.table} WHERE key = ?", (problem.key,))
-                moved += 1
-            db.execute("COMMIT")
-        except BaseException:
-            db.rollback()
-            raise
-        return moved
+            return verify_cache(self.db, self.path, quarantine=quarantine)
 
     def merge(self, other_path: str | Path) -> MergeReport:
         """Copy into this cache every entry of another cache file that it lacks.
@@ -442,88 +353,10 @@ class ReplayStore:
         read-only and never modified. Identical entries are skipped; an entry whose key
         exists here with a different value is reported as a conflict and the local one is
         kept; rows of the other file that fail verification are reported and not copied.
+        Raises :class:`ReplayStoreError` when the other file is not an agentrt cache.
         """
-        source = resolve_cache_file(other_path)
-        if not source.is_file():
-            raise ReplayStoreError(
-                f"cannot merge {source}: no such file. Give the folder that holds "
-                f"{CACHE_FILENAME} or the path of the file itself"
-            )
-        if source.resolve() == self.path.resolve():
-            raise ReplayStoreError(f"cannot merge {source} into itself; give another cache")
-        try:
-            other = sqlite3.connect(
-                f"{source.resolve().as_uri()}?mode=ro",
-                uri=True,
-                timeout=self._busy_timeout,
-                check_same_thread=False,
-            )
-        except sqlite3.Error as exc:
-            raise _open_error(source, exc) from exc
-        try:
-            _require_agentrt_cache(Database(other, execute_plugins=False), source, empty_ok=False)
-            counts = {"runs": [0, 0], "calls": [0, 0]}
-            conflicts: list[MergeConflict] = []
-            invalid: list[VerifyProblem] = []
-            for table in ("runs", "calls"):
-                columns = _rows.COLUMNS[table]
-                rows = _iter_rows(other, f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid")
-                for batch in _batched(rows, _MERGE_BATCH):
-                    added, identical = self._merge_batch(table, batch, conflicts, invalid)
-                    counts[table][0] += added
-                    counts[table][1] += identical
-        except sqlite3.DatabaseError as exc:
-            raise _open_error(source, exc) from exc
-        finally:
-            other.close()
-        return MergeReport(
-            source=str(source),
-            runs_added=counts["runs"][0],
-            calls_added=counts["calls"][0],
-            runs_identical=counts["runs"][1],
-            calls_identical=counts["calls"][1],
-            conflicts=tuple(conflicts),
-            invalid=tuple(invalid),
-        )
-
-    def _merge_batch(
-        self,
-        table: str,
-        batch: list[dict[str, Any]],
-        conflicts: list[MergeConflict],
-        invalid: list[VerifyProblem],
-    ) -> tuple[int, int]:
-        columns = _rows.COLUMNS[table]
-        insert = (
-            f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))})"
-        )
-        added = identical = 0
         with self._lock:
-            db = self.db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for row in batch:
-                    key = str(row.get("key"))
-                    reason = _rows.check_row(table, row)
-                    if reason is not None:
-                        invalid.append(VerifyProblem(table, key, reason))
-                        continue
-                    local = db.conn.execute(
-                        f"SELECT value_hash FROM {table} WHERE key = ?", (key,)
-                    ).fetchone()
-                    if local is None:
-                        db.conn.execute(insert, [row[c] for c in columns])
-                        added += 1
-                    elif local[0] == row["value_hash"]:
-                        identical += 1
-                    else:
-                        conflicts.append(MergeConflict(table, key, local[0], row["value_hash"]))
-                db.execute("COMMIT")
-            except BaseException:
-                db.rollback()
-                raise
-        return added, identical
+            return merge_cache(self.db, self.path, other_path, busy_timeout=self._busy_timeout)
 
     def clear(
         self, *, agent: str | None = None, before: str | datetime | date | None = None
@@ -579,57 +412,3 @@ def _check_key(key: str, expected: str, how: str) -> None:
             f"cache key {key!r} does not match its key material (expected {expected!r}); "
             f"compute the key with ReplayStore.{how} from the same dict you store"
         )
-
-
-def _sidecar(path: Path, suffix: str) -> Path:
-    return path.with_name(path.name + suffix)
-
-
-def _iter_rows(
-    conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
-) -> Iterator[dict[str, Any]]:
-    cursor = conn.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    for row in cursor:
-        yield dict(zip(names, row))
-
-
-def _batched(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _require_agentrt_cache(db: Database, path: Path, *, empty_ok: bool) -> None:
-    """Refuse a SQLite file that holds something other than an agentrt replay cache."""
-    tables = set(db.table_names())
-    if MIGRATIONS_TABLE in tables and {"runs", "calls"} <= tables:
-        return
-    if empty_ok and not (tables - {MIGRATIONS_TABLE}):
-        return
-    found = ", ".join(sorted(tables)) or "no tables"
-    raise ReplayStoreError(
-        f"{path} is a SQLite database but not an agentrt replay cache (found {found}). "
-        f"Point the cache at another folder (argument or ${CACHE_DIR_ENV}); "
-        "the file was not changed"
-    )
-
-
-def _open_error(path: Path, exc: sqlite3.Error) -> ReplayStoreError:
-    if isinstance(exc, sqlite3.OperationalError):
-        return ReplayStoreError(
-            f"cannot open replay cache {path}: {exc}. If another process holds it locked, "
-            "wait for it to finish; otherwise check that the file and its folder are "
-            "readable and writable. The file was not changed"
-        )
-    return ReplayStoreError(
-        f"{path} is not a readable SQLite replay cache ({exc}). The file was not changed. "
-        f"Move it away (e.g. `mv {path} {path}.bad`) so a fresh cache is created, or point "
-        f"${CACHE_DIR_ENV} at another folder; if it is an agentrt cache that got damaged, "
-        "run `agentrt cache verify` to see which rows can be saved"
-    )

@@ -70,8 +70,8 @@ _METRIC_GROUPS: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = 
         "Account",
         (
             ("initial_value", "Initial value", "money", "Cash-adjusted value at the first bar"),
-            ("final_value", "Final portfolio value", "money", "Raw portfolio value at the last bar"),
-            ("final_cash_adjusted_value", "Final cash-adjusted value", "money", "Portfolio value without external cash flows"),
+            ("final_value", "Final value (raw)", "money", "Raw portfolio value at the last bar"),
+            ("final_cash_adjusted_value", "Final cash-adjusted", "money", "Portfolio value without external cash flows"),
             ("net_external_cash_flow", "Net deposits", "money", "Deposits minus withdrawals (external cash flows)"),
             ("start", "Start", "text", "First bar"),
             ("end", "End", "text", "Last bar"),
@@ -129,16 +129,18 @@ def write_tearsheet(
                note="Cash-adjusted value removes deposits and withdrawals; the benchmark is rebased to the same start."),
         _panel("Drawdown", _drawdown_figure(times, equity),
                note="Fall of the cash-adjusted value from its running peak."),
-        '<div class="grid2">'
-        + _panel("Monthly returns", _monthly_figure(equity, tz), note="Cash-adjusted, per calendar month; the year's return beside each year.")
-        + _panel(f"Rolling Sharpe ({_window(len(equity))} bars)", _rolling_sharpe_figure(times, equity, bench_levels, ppy, rf, tz),
-                 note=f"Annualised with {fmt_int(ppy)} bars per year; risk-free rate {fmt_pct(rf)}.")
-        + "</div>",
-        _metrics_section(metrics),
+        _panel("Monthly returns", _monthly_figure(equity, tz),
+               note="Cash-adjusted return per calendar month; the year's return is beside each year."),
     ]
+    rolling = _panel(f"Rolling Sharpe ({_window(len(equity))} bars)", _rolling_sharpe_figure(times, equity, bench_levels, ppy, rf, tz),
+                     note=f"Annualised with {fmt_int(ppy)} bars per year; risk-free rate {fmt_pct(rf)}.")
     custom = _custom_stats_figure(stats, times)
     if custom:
-        sections.append(_panel("Strategy stats (trace_stats)", custom, note="Numeric columns the strategy added to stats; click legend items to toggle."))
+        custom_panel = _panel("Strategy stats (trace_stats)", custom, note="Numeric columns the strategy added to stats.")
+        sections.append(f'<div class="grid2">{rolling}{custom_panel}</div>')
+    else:
+        sections.append(rolling)
+    sections.append(_metrics_section(metrics))
     if agent_summary is not None:
         sections.append(_agents_section(agent_summary))
     document = _html.page(title=title, kind="tearsheet", body="\n".join(sections))
@@ -171,7 +173,8 @@ def _cards(metrics: Mapping[str, Any], *, has_benchmark: bool) -> str:
         card("Win rate", fmt_pct(metrics.get("win_rate"), digits=1), "", f"{fmt_int(metrics.get('num_trades'))} round trips"),
     ]
     if has_benchmark:
-        cards.append(card("Alpha / Beta", f"{fmt_pct(metrics.get('alpha'), signed=True, digits=1)} / {fmt_num(metrics.get('beta'))}"))
+        cards.append(card("Alpha", fmt_pct(metrics.get("alpha"), signed=True), sign_class(metrics.get("alpha")),
+                          f"beta {fmt_num(metrics.get('beta'))}, annualised"))
     return '<section class="cards">' + "".join(cards) + "</section>"
 
 
@@ -250,15 +253,15 @@ def _monthly_figure(equity: pd.Series, tz: str) -> str:
     limit = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
     fig = go.Figure(
         go.Heatmap(
-            z=z, x=_MONTHS, y=labels, text=text, texttemplate="%{text}", textfont={"size": 11},
+            z=z, x=_MONTHS, y=labels, text=text, texttemplate="%{text}", textfont={"size": 12},
             colorscale=[[0.0, "#b91c1c"], [0.5, "#f8fafc"], [1.0, "#15803d"]], zmid=0.0,
             zmin=-limit, zmax=limit, xgap=2, ygap=2, showscale=False,
             hovertemplate="%{y} %{x}: %{z:+.2f}%<extra></extra>",
         )
     )
     fig.update_layout(**_html.base_layout(hovermode="closest", yaxis={"autorange": "reversed", "type": "category"},
-                                          xaxis={"side": "top", "type": "category"}, margin={"l": 110, "r": 10, "t": 30, "b": 10}))
-    return _html.figure_div(fig, "monthly-returns", height=max(180, 60 + 34 * len(labels)))
+                                          xaxis={"type": "category"}, margin={"l": 110, "r": 10, "t": 34, "b": 30}))
+    return _html.figure_div(fig, "monthly-returns", height=max(220, 74 + 46 * len(labels)))
 
 
 def _window(n_bars: int) -> int:
@@ -306,8 +309,8 @@ def _custom_stats_figure(stats: pd.DataFrame, times) -> str:
     for column in columns:
         fig.add_trace(go.Scatter(x=times, y=pd.to_numeric(stats[column], errors="coerce").to_numpy(dtype=float),
                                  name=str(column), mode="lines", line={"width": 1.5}))
-    fig.update_layout(**_html.base_layout())
-    return _html.figure_div(fig, "trace-stats", height=300)
+    fig.update_layout(**_html.base_layout(showlegend=True))
+    return _html.figure_div(fig, "trace-stats", height=320)
 
 
 def _format_metric(value: Any, kind: str) -> str:
@@ -324,7 +327,7 @@ def _format_metric(value: Any, kind: str) -> str:
     if kind == "days":
         return f"{fmt_num(value, digits=0)} days" if value is not None else "—"
     text = str(value) if value is not None else "—"
-    return text.replace("T", " ")[:19] if kind == "text" else text
+    return text.replace("T", " ")[:16] if kind == "text" else text
 
 
 def _metrics_section(metrics: Mapping[str, Any]) -> str:
@@ -390,7 +393,7 @@ def _agents_section(summary: Mapping[str, Any]) -> str:
             f'<tr><td>{esc(kind)}</td><td class="num">{esc(fmt_int(count))}</td></tr>'
             for kind, count in sorted(warnings.items(), key=lambda item: (-_as_float(item[1]), str(item[0])))
         )
-        parts.append(f'<div><h3>Warnings by kind</h3><table id="agent-warnings"><thead><tr><th>Kind</th>'
+        parts.append(f'<div><h3>Warnings by kind</h3><table id="agent-warnings" class="narrow"><thead><tr><th>Kind</th>'
                      f'<th class="num">Count</th></tr></thead><tbody>{rows}</tbody></table></div>')
     else:
         parts.append('<p><span class="badge ok">no warnings</span></p>')

@@ -403,15 +403,14 @@ def setup_tracing(
         else:
             router = entry[1]
 
+    want_otlp = otlp if otlp is not None else (owns and _otlp_endpoint_configured())
+    protocol = _otlp_protocol() if want_otlp else None  # validate before opening any file
     processors: list[Any] = []
     spans_path: Path | None = None
     if output_dir is not None:
         spans_path = Path(output_dir) / SPANS_FILENAME
         processors.append(SimpleSpanProcessor(_jsonl_class()(spans_path)))
-    protocol: str | None = None
-    want_otlp = otlp if otlp is not None else (owns and _otlp_endpoint_configured())
-    if want_otlp:
-        protocol = _otlp_protocol()
+    if protocol is not None:
         processors.append(BatchSpanProcessor(_otlp_exporter(protocol)))
     processors.extend(SimpleSpanProcessor(exporter) for exporter in exporters)
 

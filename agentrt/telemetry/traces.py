@@ -205,13 +205,17 @@ def _compact_sim_time(sim_time: Any) -> str:
     raise TypeError(f"trace sim_time must be a datetime or ISO string, got {type(sim_time).__name__}")
 
 
+def _safe_agent(agent: str) -> str:
+    return _UNSAFE.sub("-", agent).strip("-") or "agent"
+
+
 def trace_filename(*, sim_time: Any, agent: str, run_id: str) -> str:
     """Return ``<YYYYmmddTHHMMSS>_<agent>_<run_id>.json`` (local simulated time, safe characters).
 
     The agent part keeps ``[A-Za-z0-9_.-]``; the run id part has no ``_`` so the name
     splits back into (time, agent, run_id) at the first and last underscore.
     """
-    safe_agent = _UNSAFE.sub("-", agent).strip("-") or "agent"
+    safe_agent = _safe_agent(agent)
     safe_run = _UNSAFE.sub("-", run_id).replace("_", "-").strip("-") or "run"
     return f"{_compact_sim_time(sim_time)}_{safe_agent}_{safe_run}.json"
 

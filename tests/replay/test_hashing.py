@@ -6,7 +6,7 @@ import dataclasses
 import enum
 import hashlib
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -43,7 +43,9 @@ def test_canonical_json_keeps_unicode_text_unescaped() -> None:
         (float("-inf"), '"-Infinity"'),
     ],
 )
-def test_canonical_json_writes_floats_with_shortest_round_trip_repr(value: float, text: str) -> None:
+def test_canonical_json_writes_floats_with_shortest_round_trip_repr(
+    value: float, text: str
+) -> None:
     assert canonical_json(value) == text
 
 
@@ -53,7 +55,7 @@ def test_canonical_json_keeps_int_and_float_distinct() -> None:
 
 def test_canonical_json_writes_datetimes_as_iso_8601_with_their_offset() -> None:
     ny = datetime(2024, 1, 2, 16, 0, tzinfo=ZoneInfo("America/New_York"))
-    utc = datetime(2024, 7, 1, 20, 0, 0, 123456, tzinfo=timezone.utc)
+    utc = datetime(2024, 7, 1, 20, 0, 0, 123456, tzinfo=UTC)
     assert canonical_json([ny, utc, date(2024, 1, 2)]) == (
         '["2024-01-02T16:00:00-05:00","2024-07-01T20:00:00.123456+00:00","2024-01-02"]'
     )
@@ -150,8 +152,9 @@ _json_values = st.recursive(
     | st.integers()
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

@@ -162,9 +162,16 @@ def test_stats_counts_runs_by_agent_and_calls_by_kind_and_name(
     record_run(store, make_material())
     record_run(store, make_material(task="other"))
     record_run(store, make_material(agent="analyst"))
-    for i, (kind, name) in enumerate([("model", "scripted"), ("tool", "get_fred"), ("tool", "get_fred")]):
+    for i, (kind, name) in enumerate(
+        [("model", "scripted"), ("tool", "get_fred"), ("tool", "get_fred")]
+    ):
         store.put_call(
-            store.call_key({"i": i}), kind=kind, name=name, sim_time=None, request={"i": i}, response=i
+            store.call_key({"i": i}),
+            kind=kind,
+            name=name,
+            sim_time=None,
+            request={"i": i},
+            response=i,
         )
     stats = store.stats()
     assert stats["runs"]["total"] == 3

@@ -1,0 +1,261 @@
+"""The built-in tools every agent gets: account, market data, DuckDB, orders, docs search.
+
+LumiBot users know them by dotted names; tool names must be identifiers, so the dot
+becomes an underscore (``account.positions`` → ``account_positions``,
+``market.load_history_table`` → ``market_load_history_table``, ``duckdb.query`` →
+``duckdb_query``, ``orders.submit`` → ``orders_submit``, ``docs.search`` → ``docs_search``).
+The ``orders_*`` tools are ``mutates_trading`` and withheld when ``allow_trading=False``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal
+
+from agentrt.agents.state import open_orders, value_of
+from agentrt.agents.tool import AgentTool, agent_tool, make_tool
+from agentrt.agents.trading import OrderError, OrderIntent, apply_intent, normalize_submit, order_view
+from agentrt.agents.workspace import Workspace, WorkspaceError
+
+__all__ = ["BUILTIN_TOOL_NAMES", "DOTTED_NAMES", "RunLedger", "Toolbox", "builtin_tools"]
+
+DOTTED_NAMES = {
+    "account.positions": "account_positions",
+    "account.portfolio": "account_portfolio",
+    "market.last_price": "market_last_price",
+    "market.load_history_table": "market_load_history_table",
+    "duckdb.query": "duckdb_query",
+    "orders.submit": "orders_submit",
+    "orders.cancel": "orders_cancel",
+    "orders.modify": "orders_modify",
+    "orders.open_orders": "orders_open_orders",
+    "docs.search": "docs_search",
+}
+"""LumiBot's dotted built-in tool names and the agentrt tool name of each."""
+
+BUILTIN_TOOL_NAMES = tuple(DOTTED_NAMES.values())
+
+EVIDENCE_TOOLS = frozenset({
+    "account_positions", "account_portfolio", "market_last_price", "market_load_history_table",
+    "duckdb_query", "orders_open_orders",
+})
+"""Built-in tools that read market or account data (evidence for an order)."""
+
+
+class RunLedger:
+    """What one agent run did to the account: the intents to replay and the orders placed."""
+
+    def __init__(self) -> None:
+        self.intents: list[OrderIntent] = []
+        self.orders: list[dict[str, Any]] = []
+
+
+class Toolbox:
+    """Built-in tool implementations bound to one agent's host and workspace."""
+
+    def __init__(self, host: Any, workspace: Workspace, *, agent_name: str) -> None:
+        self.host = host
+        self.workspace = workspace
+        self.agent_name = agent_name
+        self.ledger = RunLedger()
+
+    # --- account --------------------------------------------------------------------
+    @agent_tool(name="account_positions")
+    def account_positions(self) -> dict[str, Any]:
+        """List the positions held now: symbol, quantity, average fill price, last price, market value."""
+        rows = []
+        for p in self.host.get_positions():
+            qty = float(p.quantity or 0)
+            if qty == 0:
+                continue
+            symbol = str(getattr(p.asset, "symbol", p.asset))
+            price = self.host.get_last_price(p.asset)
+            rows.append({
+                "symbol": symbol,
+                "asset_type": str(value_of(getattr(p.asset, "asset_type", "stock"))),
+                "quantity": qty,
+                "avg_fill_price": float(getattr(p, "avg_fill_price", 0.0) or 0.0),
+                "last_price": price,
+                "market_value": None if price is None else qty * float(price) * float(getattr(p.asset, "multiplier", 1) or 1),
+            })
+        return {"datetime": self.host.get_datetime().isoformat(), "positions": rows}
+
+    @agent_tool(name="account_portfolio")
+    def account_portfolio(self) -> dict[str, Any]:
+        """Show cash, portfolio value, positions value and the number of open orders now."""
+        cash = float(self.host.cash)
+        value = float(self.host.portfolio_value)
+        return {
+            "datetime": self.host.get_datetime().isoformat(),
+            "cash": cash,
+            "portfolio_value": value,
+            "positions_value": value - cash,
+            "open_orders": len(open_orders(self.host)),
+        }
+
+    # --- market data ----------------------------------------------------------------
+    @agent_tool(name="market_last_price")
+    def market_last_price(self, symbol: str) -> dict[str, Any]:
+        """Return the last price of a symbol at the simulated time.
+
+        Args:
+            symbol: Ticker such as AAPL.
+        """
+        price = self.host.get_last_price(symbol.strip().upper())
+        if price is None:
+            raise ValueError(f"no price for {symbol!r} at {self.host.get_datetime().isoformat()}; check the symbol")
+        return {"symbol": symbol.strip().upper(), "price": float(price), "datetime": self.host.get_datetime().isoformat()}
+
+    @agent_tool(name="market_load_history_table")
+    def market_load_history_table(
+        self,
+        symbol: str,
+        length: int = 100,
+        timestep: Literal["day", "hour", "minute"] = "day",
+        table_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Load the last `length` bars of a symbol into a DuckDB table for duckdb_query.
+
+        The table has columns date (daily bars), datetime, open, high, low, close, volume,
+        and holds only bars that closed at or before the simulated time.
+
+        Args:
+            symbol: Ticker such as AAPL.
+            length: Number of bars to load (most recent last).
+            timestep: Bar size.
+            table_name: Name for the table; default '<symbol>_<timestep>', e.g. aapl_day.
+        """
+        return self.workspace.load_history_table(symbol, length, timestep, table_name)
+
+    # --- duckdb -----------------------------------------------------------------------
+    @agent_tool(name="duckdb_query")
+    def duckdb_query(self, sql: str, max_rows: int = 200) -> dict[str, Any]:
+        """Run one read-only SQL query (DuckDB dialect) on the tables you loaded.
+
+        Returns columns, rows (at most max_rows) and whether rows were cut off. Only
+        SELECT/WITH/SHOW/DESCRIBE reads; write the simulated date as a literal instead of
+        now() or current_date.
+
+        Args:
+            sql: One SELECT statement, e.g. SELECT avg(close) FROM (SELECT close FROM aapl_day ORDER BY date DESC LIMIT 20).
+            max_rows: Maximum rows to return (at most 1000).
+        """
+        return self.workspace.query(sql, max_rows)
+
+    # --- orders -----------------------------------------------------------------------
+    def _apply(self, intent: OrderIntent) -> Any:
+        order = apply_intent(self.host, intent, source=f"agent:{self.agent_name}")
+        self.ledger.intents.append(intent)
+        view = order_view(order)
+        view["action"] = intent.action
+        self.ledger.orders.append(view)
+        return view
+
+    @agent_tool(name="orders_submit", mutates_trading=True)
+    def orders_submit(
+        self,
+        symbol: str,
+        quantity: float,
+        side: Literal["buy", "sell", "sell_short", "buy_to_cover"],
+        order_type: Literal["market", "limit", "stop", "stop_limit", "trailing_stop"] = "market",
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+        trail_price: float | None = None,
+        trail_percent: float | None = None,
+        time_in_force: Literal["day", "gtc", "ioc", "fok"] = "day",
+    ) -> dict[str, Any]:
+        """Place an order. Market orders fill at the next bar's open; others when their price is reached.
+
+        Args:
+            symbol: Ticker such as AAPL.
+            quantity: Number of shares (positive).
+            side: buy or sell (sell_short / buy_to_cover for short positions).
+            order_type: market, limit (needs limit_price), stop (needs stop_price), stop_limit (both), trailing_stop (trail_price or trail_percent).
+            limit_price: Limit price for limit and stop_limit orders.
+            stop_price: Stop price for stop and stop_limit orders.
+            trail_price: Trailing amount in price units for trailing_stop orders.
+            trail_percent: Trailing amount in percent for trailing_stop orders.
+            time_in_force: day or gtc (good till canceled).
+        """
+        intent = normalize_submit(
+            symbol=symbol, quantity=quantity, side=side, order_type=order_type,
+            limit_price=limit_price, stop_price=stop_price, trail_price=trail_price,
+            trail_percent=trail_percent, time_in_force=time_in_force,
+        )
+        return self._apply(intent)
+
+    @agent_tool(name="orders_cancel", mutates_trading=True)
+    def orders_cancel(self, order_id: str) -> dict[str, Any]:
+        """Cancel an open order.
+
+        Args:
+            order_id: The order_id shown by orders_open_orders or returned by orders_submit.
+        """
+        return self._apply(OrderIntent(action="cancel", order_id=str(order_id)))
+
+    @agent_tool(name="orders_modify", mutates_trading=True)
+    def orders_modify(self, order_id: str, limit_price: float | None = None, stop_price: float | None = None) -> dict[str, Any]:
+        """Change the limit and/or stop price of an open order.
+
+        Args:
+            order_id: The order to change.
+            limit_price: New limit price (limit and stop_limit orders).
+            stop_price: New stop price (stop and stop_limit orders).
+        """
+        return self._apply(OrderIntent(action="modify", order_id=str(order_id), limit_price=limit_price, stop_price=stop_price))
+
+    @agent_tool(name="orders_open_orders")
+    def orders_open_orders(self) -> dict[str, Any]:
+        """List the open (not yet filled or canceled) orders."""
+        return {"open_orders": [order_view(o) for o in open_orders(self.host)]}
+
+    # --- docs -------------------------------------------------------------------------
+    @agent_tool(name="docs_search")
+    def docs_search(self, query: str, max_results: int = 5) -> dict[str, Any]:
+        """Search agentrt's documentation (API, tools, DuckDB rules) by keywords.
+
+        Args:
+            query: Keywords, e.g. 'load_history_table columns'.
+            max_results: Number of sections to return.
+        """
+        from agentrt.agents.docs_index import default_index
+
+        hits = default_index().search(query, max_results=max(1, min(int(max_results), 20)))
+        return {"results": hits} if hits else {"results": [], "note": "no documentation section matched; try other keywords"}
+
+
+_TOOL_METHODS = (
+    "account_positions", "account_portfolio", "market_last_price", "market_load_history_table",
+    "duckdb_query", "orders_submit", "orders_cancel", "orders_modify", "orders_open_orders", "docs_search",
+)
+
+_RUNTIME_SALT: str | None = None
+
+
+def _salt() -> str:
+    global _RUNTIME_SALT
+    if _RUNTIME_SALT is None:
+        from agentrt.agents.docs_index import docs_paths
+        from agentrt.agents._version import RUNTIME_VERSION
+
+        digest = hashlib.sha256(RUNTIME_VERSION.encode())
+        for path in docs_paths():
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                pass
+        _RUNTIME_SALT = digest.hexdigest()
+    return _RUNTIME_SALT
+
+
+def builtin_tools(toolbox: Toolbox) -> list[AgentTool]:
+    """The built-in :class:`AgentTool` list bound to ``toolbox``."""
+    tools = []
+    for name in _TOOL_METHODS:
+        method = getattr(toolbox, name)
+        tools.append(make_tool(method, kind="builtin", include_source=False, extra_hash=_salt()))
+    return tools
+
+
+# errors of the built-in tools that are the model's to fix, not bugs
+MODEL_ERRORS = (OrderError, WorkspaceError)

@@ -1,0 +1,3 @@
+"""Registers the command groups beside `backtest` (cache, traces, live) on the typer app."""
+
+from __future__ import annotations
