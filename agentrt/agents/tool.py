@@ -61,6 +61,8 @@ class ToolSpec:
     mutates_trading: bool = False
     server: str | None = None
     """For MCP tools: the server's identity string; ``None`` otherwise."""
+    cacheable: bool = True
+    """Whether single calls may be served from the replay cache (not part of the key)."""
 
     def key_material(self) -> dict[str, Any]:
         """The entry of this tool in a run key's ``"tools"`` list."""
@@ -144,6 +146,7 @@ class _Marker:
     name: str | None
     description: str | None
     mutates_trading: bool
+    cache: bool = True
 
 
 def agent_tool(
@@ -152,6 +155,7 @@ def agent_tool(
     name: str | None = None,
     description: str | None = None,
     mutates_trading: bool = False,
+    cache: bool = True,
 ) -> Any:
     """Mark a function or strategy method as an agent tool.
 
@@ -159,7 +163,9 @@ def agent_tool(
     The function is returned unchanged (still callable by your own code). Pass it to
     ``self.agents.create(..., tools=[self.my_tool])``; methods are bound to the strategy.
     ``mutates_trading=True`` tools are withheld from agents created with
-    ``allow_trading=False``.
+    ``allow_trading=False``. The replay cache may serve a single call of the tool again
+    for the same arguments at the same simulated time; pass ``cache=False`` for a tool
+    whose answer depends on something else (the account, a random draw).
     """
 
     def mark(target: Callable[..., Any]) -> Callable[..., Any]:
@@ -168,7 +174,7 @@ def agent_tool(
             raise TypeError(f"@agent_tool decorates functions, got {type(target).__name__}")
         if name is not None:
             _check_name(name)
-        setattr(func, _MARKER, _Marker(name, description, mutates_trading))
+        setattr(func, _MARKER, _Marker(name, description, mutates_trading, cache))
         return target
 
     if fn is not None:
@@ -438,5 +444,6 @@ def make_tool(
         source_hash=digest,
         kind=kind,
         mutates_trading=mutates,
+        cacheable=(marker.cache if marker else True) and not mutates,
     )
     return AgentTool(spec, func)

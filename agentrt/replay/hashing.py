@@ -82,7 +82,8 @@ def verify_hash(h: str, obj: Any) -> bool:
             f"{known}. It was probably written by a newer agentrt: upgrade agentrt, or "
             "re-record the entry with this version"
         )
-    return hasher(canonical_json(obj).encode("utf-8")).hexdigest() == digest
+    actual: str = hasher(canonical_json(obj).encode("utf-8")).hexdigest()
+    return actual == digest
 
 
 def _normalize(obj: Any, path: str) -> Any:

@@ -40,7 +40,7 @@ def _migration(fn: Migration) -> Migration:
 @_migration
 def m001_initial(db: Database) -> None:
     """Create ``runs`` (whole agent runs) and ``calls`` (single model and tool calls)."""
-    db["runs"].create(
+    db.table("runs").create(
         {
             "key": str,
             "agent": str,
@@ -67,7 +67,7 @@ def m001_initial(db: Database) -> None:
             "value_hash",
         },
     )
-    db["calls"].create(
+    db.table("calls").create(
         {
             "key": str,
             "kind": str,
@@ -86,14 +86,14 @@ def m001_initial(db: Database) -> None:
 @_migration
 def m002_lookup_indexes(db: Database) -> None:
     """Index runs by (agent, sim_time) for miss reasons and calls by (kind, name) for stats."""
-    db["runs"].create_index(["agent", "sim_time"], index_name="idx_runs_agent_sim_time")
-    db["calls"].create_index(["kind", "name"], index_name="idx_calls_kind_name")
+    db.table("runs").create_index(["agent", "sim_time"], index_name="idx_runs_agent_sim_time")
+    db.table("calls").create_index(["kind", "name"], index_name="idx_calls_kind_name")
 
 
 @_migration
 def m003_quarantine(db: Database) -> None:
     """Create ``quarantine``: rows that failed verification, kept verbatim, never deleted."""
-    db["quarantine"].create(
+    db.table("quarantine").create(
         {
             "id": int,
             "table_name": str,

@@ -184,7 +184,7 @@ def _indicator_rows(indicators: pd.DataFrame | None, tz: str) -> pd.DataFrame:
 
 def _symbols(fills: pd.DataFrame, events: pd.DataFrame, prices: Mapping[str, pd.DataFrame], marks: pd.DataFrame) -> list[str]:
     traded = set(fills["symbol"]) | set(events["symbol"])
-    others = (set(prices) | {a for a in marks["asset"] if a is not None}) - traded
+    others = (set(prices) | {a for a in marks["asset"] if not is_missing(a)}) - traded
     return sorted(traded) + sorted(others)
 
 
@@ -279,17 +279,21 @@ def _portfolio_figure(stats, cash: pd.DataFrame, marks: pd.DataFrame, tz: str) -
                       row=1, col=1)
 
     _add_lines(fig, lines, row=line_row)
+    # A marker with a value goes on the indicator row when there is one; every other marker
+    # sits on the portfolio-value curve (its value, if any, is in the hover text).
     for (name, symbol, color), group in _marker_groups(markers):
         has_value = group["value"].notna()
-        on_lines = group[has_value] if two_rows else group.iloc[0:0]
-        on_values = group[~has_value] if two_rows else group
-        for part, row in ((on_lines, 2), (on_values, 1)):
+        parts = ((group[has_value], 2), (group[~has_value], 1)) if two_rows else ((group, 1),)
+        for part, row in parts:
             if not len(part):
                 continue
             when = pd.DatetimeIndex(part["datetime"])
-            y = part["value"].to_numpy(dtype=float)
-            if row == 1 and pv is not None:
-                y = np.where(np.isfinite(y) & (not two_rows), y, value_at(when))
+            if row == 2:
+                y = part["value"].to_numpy(dtype=float)
+            elif pv is not None:
+                y = value_at(when)
+            else:
+                y = np.nan_to_num(part["value"].to_numpy(dtype=float), nan=0.0)
             _add_markers(fig, name, symbol, color, part, when, y, row=row)
 
     layout = _html.base_layout(hovermode="closest", showlegend=True)

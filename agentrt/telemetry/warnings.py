@@ -246,6 +246,9 @@ def _quote(component: Any) -> str:
     return f'"{text}"'
 
 
+_SKIP, _DATEY, _PLAIN, _INHERIT = 0, 1, 2, 3  # how a mapping key treats its value
+
+
 class _FutureFinder:
     def __init__(
         self,
@@ -259,12 +262,39 @@ class _FutureFinder:
         self.sim_time = sim_time
         self.sim_tz = sim_time.tzinfo
         self.sim_date = sim_time.date()
+        self.sim_date_iso = self.sim_date.isoformat()
+        self.sim_ymd = self.sim_date.year * 10000 + self.sim_date.month * 100 + self.sim_date.day
+        self.sim_epoch = sim_time.timestamp()
         self.release_keys = tuple(_norm_key(k) for k in release_keys)
-        self.release_set = frozenset(self.release_keys)
+        self.release_rank = {k: i for i, k in enumerate(self.release_keys)}
         self.forward = frozenset(_norm_key(k) for k in forward_keys)
         self.limit = limit
         self.findings: list[_Finding] = []
         self.total = 0
+        # Records in one result usually share their keys: classify each key layout once.
+        self.shapes: dict[tuple[Any, ...], tuple[tuple[tuple[Any, int], ...], tuple[Any, ...]]] = {}
+
+    def shape(self, record: Mapping[Any, Any]) -> tuple[tuple[tuple[Any, int], ...], tuple[Any, ...]]:
+        layout = tuple(record)
+        found = self.shapes.get(layout)
+        if found is None:
+            entries = []
+            releases = []
+            for key in layout:
+                if not isinstance(key, str):
+                    entries.append((key, _INHERIT))
+                    continue
+                nk = _norm_key(key)
+                if nk in self.forward or nk.startswith("next_"):
+                    entries.append((key, _SKIP))
+                    continue
+                if nk in self.release_rank:
+                    releases.append((self.release_rank[nk], key))
+                entries.append((key, _DATEY if _is_date_key(nk) else _PLAIN))
+            found = (tuple(entries), tuple(key for _rank, key in sorted(releases, key=lambda r: r[0])))
+            if len(self.shapes) < 1024:
+                self.shapes[layout] = found
+        return found
 
     # -- comparisons
     def after(self, when: _dt.date) -> bool:
@@ -284,19 +314,40 @@ class _FutureFinder:
 
     # -- scalar checks; each returns True when it reported
     def check_string(self, text: str, path: tuple[Any, ...] | None, datey: bool) -> bool:
-        if datey:
-            stripped = text.strip()
-            if stripped.isdigit():
-                return self.check_number(int(stripped), path, text)
-        if len(text) < 10:
+        size = len(text)
+        if size == 10 and text[4] == "-" and text[7] == "-" and text <= self.sim_date_iso:
+            return False  # a plain YYYY-MM-DD up to the simulated date (string order is date order)
+        if datey and text.isdigit():
+            return self.check_number(int(text), path, text)
+        if size < 10:
             return False
         for raw, when in _iso_matches(text):
             if self.after(when):
-                self.report(path, text if len(text) <= 80 else raw, when, "date" if datey else "embedded")
+                self.report(path, text if size <= 80 else raw, when, "date" if datey else "embedded")
                 return True
         return False
 
     def check_number(self, value: float, path: tuple[Any, ...] | None, raw: Any = None) -> bool:
+        # Compare against the simulated time as a number first; build a date only to report.
+        if type(value) is int and 19000101 <= value <= 21001231:
+            if value <= self.sim_ymd:
+                return False
+        elif not value >= 1e8:  # also rejects NaN: durations, counts, day numbers are not timestamps
+            return False
+        elif value < 1e11:
+            if value <= self.sim_epoch:
+                return False
+        elif value < 1e14:
+            if value / 1e3 <= self.sim_epoch:
+                return False
+        elif value < 1e17:
+            if value / 1e6 <= self.sim_epoch:
+                return False
+        elif value < 1e20:
+            if value / 1e9 <= self.sim_epoch:
+                return False
+        else:
+            return False
         when = _number_to_date(value)
         if when is not None and self.after(when):
             self.report(path, value if raw is None else raw, when, "epoch")
@@ -305,21 +356,26 @@ class _FutureFinder:
 
     def check_scalar(self, obj: Any, path: tuple[Any, ...] | None, datey: bool) -> bool | None:
         """Return True/False for a scalar that was checked, None for a container or unknown type."""
-        if isinstance(obj, str):
+        kind = type(obj)
+        if kind is str:
             return self.check_string(obj, path, datey)
-        if isinstance(obj, bool) or obj is None:
-            return False
-        if isinstance(obj, (int, float)):
+        if kind is float or kind is int:
             return self.check_number(obj, path) if datey else False
+        if obj is None or kind is bool:
+            return False
+        if isinstance(obj, str):
+            return self.check_string(str(obj), path, datey)
         if isinstance(obj, _dt.date):  # datetime, date, pandas.Timestamp
             if self.after(obj):
                 self.report(path, obj, obj, "date")
                 return True
             return False
-        name = type(obj).__name__
+        if isinstance(obj, (int, float)) and not isinstance(obj, bool):
+            return self.check_number(obj, path) if datey else False
+        name = kind.__name__
         if name == "datetime64":
             return self.check_datetime64(obj, path)
-        if name in ("int64", "int32", "uint64", "float64", "float32") and hasattr(obj, "item"):
+        if name in ("int64", "int32", "uint64", "uint32", "float64", "float32") and hasattr(obj, "item"):
             return self.check_number(obj.item(), path) if datey else False
         return None
 
@@ -341,7 +397,15 @@ class _FutureFinder:
             self.visit_record(obj, path, datey, depth)
         elif isinstance(obj, (list, tuple)):
             for index, item in enumerate(obj):
-                self.visit(item, (path, index), datey, depth + 1)
+                kind = type(item)
+                if kind is float or kind is int:
+                    if datey:
+                        self.check_number(item, (path, index))
+                elif kind is str:
+                    if datey or len(item) >= 10:
+                        self.check_string(item, (path, index), datey)
+                elif item is not None and kind is not bool:
+                    self.visit(item, (path, index), datey, depth + 1)
         elif isinstance(obj, (set, frozenset)):
             for item in obj:
                 self.visit(item, path, datey, depth + 1)
@@ -351,40 +415,70 @@ class _FutureFinder:
                 self.visit(converted, path, datey, depth + 1)
 
     def visit_record(self, record: Mapping[Any, Any], path: tuple[Any, ...] | None, datey: bool, depth: int) -> None:
-        keys: list[tuple[Any, str | None]] = [
-            (key, _norm_key(key) if isinstance(key, str) else None) for key in record
-        ]
-        release_key = None
-        release_when: _dt.date | None = None
-        if self.release_set:
-            by_norm = {nk: key for key, nk in keys if nk in self.release_set}
-            for rk in self.release_keys:
-                if rk in by_norm:
-                    when = _as_date(record[by_norm[rk]])
-                    if when is not None:
-                        release_key, release_when = by_norm[rk], when
-                        break
-        flagged = False
-        if release_key is not None and release_when is not None and self.after(release_when):
-            self.report((path, release_key), record[release_key], release_when, "release")
-            flagged = True
-        for key, nk in keys:
-            if nk is not None and (nk in self.forward or nk.startswith("next_")):
+        entries, releases = self.shape(record)
+        if releases:
+            self.visit_released(record, path, datey, depth, entries, releases)
+            return
+        for key, mode in entries:
+            if mode == _SKIP:
                 continue
             value = record[key]
-            child_datey = _is_date_key(nk) if nk is not None else datey
-            child_path = (path, key)
-            if release_key is None:
-                self.visit(value, child_path, child_datey, depth + 1)
+            kind = type(value)
+            key_datey = mode == _DATEY or (mode == _INHERIT and datey)
+            if kind is float or kind is int:
+                if key_datey:
+                    self.check_number(value, (path, key))
+            elif kind is str:
+                if key_datey or len(value) >= 10:
+                    self.check_string(value, (path, key), key_datey)
+            elif value is not None and kind is not bool:
+                self.visit(value, (path, key), key_datey, depth + 1)
+
+    def visit_released(
+        self,
+        record: Mapping[Any, Any],
+        path: tuple[Any, ...] | None,
+        datey: bool,
+        depth: int,
+        entries: tuple[tuple[Any, int], ...],
+        releases: tuple[Any, ...],
+    ) -> None:
+        release_key = None
+        for key in releases:
+            when = _as_date(record[key])
+            if when is not None:
+                release_key = key
+                break
+        if release_key is None:  # no readable release date: judge the record like any other
+            self.visit_record_plain(record, path, datey, depth, entries)
+            return
+        flagged = False
+        if self.after(when):
+            self.report((path, release_key), record[release_key], when, "release")
+            flagged = True
+        for key, mode in entries:
+            if mode == _SKIP or key == release_key:
                 continue
-            if key == release_key:
-                continue
+            value = record[key]
+            key_datey = mode == _DATEY or (mode == _INHERIT and datey)
             if isinstance(value, (Mapping, list, tuple, set, frozenset)):
-                self.visit(value, child_path, child_datey, depth + 1)
-            elif not flagged and (child_datey or isinstance(value, _dt.date)):
+                self.visit(value, (path, key), key_datey, depth + 1)
+            elif not flagged and (key_datey or isinstance(value, _dt.date)):
                 # A released record is judged by its release date; its text may mention
                 # later dates (a scheduled meeting), but an observation date after T is a leak.
-                flagged = bool(self.check_scalar(value, child_path, True))
+                flagged = bool(self.check_scalar(value, (path, key), True))
+
+    def visit_record_plain(
+        self,
+        record: Mapping[Any, Any],
+        path: tuple[Any, ...] | None,
+        datey: bool,
+        depth: int,
+        entries: tuple[tuple[Any, int], ...],
+    ) -> None:
+        for key, mode in entries:
+            if mode != _SKIP:
+                self.visit(record[key], (path, key), mode == _DATEY or (mode == _INHERIT and datey), depth + 1)
 
 
 def _as_date(value: Any) -> _dt.date | None:

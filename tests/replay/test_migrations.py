@@ -79,7 +79,7 @@ def test_quarantine_and_migrations_tables_columns_are_pinned(tmp_path: Path) -> 
 def test_lookup_indexes_are_pinned(tmp_path: Path) -> None:
     with ReplayStore(tmp_path) as store:
         indexes = {
-            table: {ix.name: ix.columns for ix in store.db[table].indexes if ix.origin == "c"}
+            table: {ix.name: ix.columns for ix in store.db.table(table).indexes if ix.origin == "c"}
             for table in ("runs", "calls")
         }
     assert indexes == {
@@ -115,7 +115,7 @@ def test_a_partly_migrated_file_gets_only_the_missing_migrations(tmp_path: Path)
     ReplayStore(tmp_path).close()
     db = Database(tmp_path / "replay.sqlite")
     assert applied_migrations(db) == ["m001_initial", "m002_lookup_indexes", "m003_quarantine"]
-    assert db[MIGRATIONS_TABLE].get("m001_initial")["applied_at"] == "then"
+    assert db.table(MIGRATIONS_TABLE).get("m001_initial")["applied_at"] == "then"
 
 
 def test_store_opens_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
