@@ -5,7 +5,9 @@ and stays for the whole session: any socket connection to a non-loopback address
 `RuntimeError("agentrt tests: network access to HOST:PORT blocked ...")`. Local fake servers must
 bind 127.0.0.1.
 
-Factories (import them with `from tests.conftest import ...` or use the fixtures of the same name):
+Factories: this module is also registered as `testkit`, so test modules write
+`from testkit import make_bars, run, scripted` (several `conftest` modules exist in the tree, so
+`from conftest import ...` would be ambiguous):
 - `make_frame(rows, dates)` / `make_bars(rows, dates, symbol=...)`: explicit OHLC rows on given dates
   (default: consecutive NYSE sessions from 2012-01-03) as a DataFrame / `PandasData`.
 - `run(strategy_cls, data, start, end, **kw)`: a quiet in-memory backtest (no files written).
@@ -21,12 +23,15 @@ import ipaddress
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+sys.modules.setdefault("testkit", sys.modules[__name__])
 
 # --------------------------------------------------------------------------------------------------
 # network latch
@@ -250,7 +255,6 @@ def sell(symbol: str, qty: float, **kw: Any) -> Callable[[Any], Any]:
 def _order_step(symbol: str, qty: float, side: str, **kw: Any) -> Callable[[Any], Any]:
     def step(self: Any) -> None:
         order = self.submit_order(self.create_order(symbol, qty, side, **kw))
-        self.vars.setdefault = None  # noqa: B010 - no-op guard; Vars has no setdefault
         orders = self.vars.get("orders") or []
         orders.append(order)
         self.vars.orders = orders
@@ -272,7 +276,7 @@ def tmp_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def clean_backtest_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """No BACKTESTING_* overrides leak in from the developer's shell."""
     for name in ("BACKTESTING_START", "BACKTESTING_END", "BACKTESTING_BUDGET", "BACKTESTING_DATA_SOURCE",

@@ -65,7 +65,15 @@ class ToolExecutor:
     def __init__(self, *, agent_name: str) -> None:
         self.agent_name = agent_name
 
-    async def execute(self, tool: ExecutableTool, args: Mapping[str, Any] | None, call_id: str | None, run: RunState) -> dict[str, Any]:
+    async def execute(
+        self,
+        tool: ExecutableTool,
+        args: Mapping[str, Any] | None,
+        call_id: str | None,
+        run: RunState,
+        *,
+        adk_context: Any = None,
+    ) -> dict[str, Any]:
         from agentrt.telemetry.otel import record_tool_error, tool_call_span
 
         spec = tool.spec
@@ -87,7 +95,10 @@ class ToolExecutor:
             if outcome is None:
                 token = set_tool_context(run.tool_context)
                 try:
-                    outcome = await tool.invoke_async(args)
+                    if getattr(tool, "wants_adk_context", False):
+                        outcome = await tool.invoke_async(args, adk_context)  # type: ignore[call-arg]
+                    else:
+                        outcome = await tool.invoke_async(args)
                 finally:
                     reset_tool_context(token)
                 if key is not None and outcome.ok and services.writes_cache():

@@ -33,10 +33,11 @@ from agentrt.domain import (
     TimeInForce,
     TradingFee,
 )
-from agentrt.domain.assets import Asset
+from agentrt.domain.assets import Asset, AssetType
 from agentrt.domain.fees import total_fee
 
 _EPS = 1e-9
+_CASH_SETTLED = frozenset({"SPX", "NDX", "RUT", "VIX", "XSP", "DJX"})
 
 
 class SimBroker:
@@ -83,6 +84,7 @@ class SimBroker:
         self.fills: list[Fill] = []
         self.cash_events: list[CashEvent] = []
         self.total_fees = 0.0
+        self.holds_options = False  # set on the first option fill; lets the engine skip expiry checks
 
     # -- account ---------------------------------------------------------------------------
     @property
@@ -306,6 +308,76 @@ class SimBroker:
         if self.listener is not None and status is OrderStatus.CANCELED:
             self.listener.on_cancel(order)
 
+    # -- option lifecycle ------------------------------------------------------------------
+    def settle_expired_options(self, session_date, now_ns: int) -> None:
+        """At the close of an option's expiration date: cash-settle, exercise, assign or expire it.
+
+        Index options (underlying asset_type index, or a cash-settled symbol such as SPX) settle in
+        cash at intrinsic value (`cash_settled`); physically settled options in the money are
+        `exercised` (long) or `assigned` (short) and deliver the underlying at the strike as a
+        separate fill row whose type names the lifecycle event; out of the money they `expire`.
+        """
+        for asset, pos in list(self._positions.items()):
+            if asset.asset_type is not AssetType.OPTION or not pos.quantity or asset.expiration > session_date:
+                continue
+            underlying = Asset(asset.symbol, asset_type=AssetType.INDEX if asset.symbol in _CASH_SETTLED
+                               else AssetType.STOCK)
+            spot = self.md.last_price(underlying) if self.md.knows(underlying) else None
+            if spot is None:
+                spot = self.md.last_price(asset.symbol) if self.md.knows(asset.symbol) else None
+            intrinsic = 0.0
+            if spot is not None:
+                intrinsic = max(0.0, spot - asset.strike) if asset.right == "call" else max(0.0, asset.strike - spot)
+            qty = pos.quantity
+            mult = asset.multiplier
+            long = qty > 0
+            close_side = OrderSide.SELL if long else OrderSide.BUY
+            order = Order(asset, abs(qty), close_side, strategy=self.strategy_name, identifier=self._next_id())
+            order.order_type = OrderType.MARKET
+            order.status = OrderStatus.FILLED
+            order.filled_quantity = abs(qty)
+            order.source = "expiration"
+            self._orders[order.identifier] = order
+            when = self.clock.now()
+            if intrinsic <= 0 or spot is None:
+                status, price = "expired", 0.0
+            elif underlying.asset_type is AssetType.INDEX:
+                status, price = "cash_settled", intrinsic
+            else:
+                status, price = ("exercised" if long else "assigned"), intrinsic
+            cash_delta = qty * price * mult
+            if status in ("exercised", "assigned"):
+                cash_delta = 0.0  # value moves through the delivered shares, bought/sold at the strike
+            self._cash = round(self._cash + cash_delta, 8)
+            pos.apply(-qty, price)
+            order.avg_fill_price = price
+            order.updated_at = when
+            fill = Fill(when, order.identifier, asset, close_side.value, price, abs(qty), 0.0, mult, status, status,
+                        reason=f"expiration: underlying {spot if spot is not None else 'unknown'}")
+            self.fills.append(fill)
+            self.events.append(("trade", order, fill, status, fill.reason))
+            if status in ("exercised", "assigned"):
+                # call: long buys / short sells the underlying at the strike; put: the opposite
+                buys = (asset.right == "call") == long
+                shares = abs(qty) * mult
+                side = OrderSide.BUY if buys else OrderSide.SELL
+                delivery = Order(underlying, shares, side, strategy=self.strategy_name, identifier=self._next_id())
+                delivery.order_type = OrderType.MARKET
+                delivery.source = "expiration"
+                delivery.parent_identifier = order.identifier
+                self._orders[delivery.identifier] = delivery
+                upos = self._positions.setdefault(underlying, Position(underlying))
+                self._cash = round(self._cash + (-shares if buys else shares) * asset.strike, 8)
+                upos.apply(shares if buys else -shares, asset.strike)
+                delivery.status = OrderStatus.FILLED
+                delivery.filled_quantity = shares
+                delivery.avg_fill_price = asset.strike
+                delivery.updated_at = when
+                dfill = Fill(when, delivery.identifier, underlying, side.value, asset.strike, shares, 0.0, 1.0,
+                             status, "fill", reason=f"{status} {asset}")
+                self.fills.append(dfill)
+                self.events.append(("trade", delivery, dfill, "fill", dfill.reason))
+
     # -- matching --------------------------------------------------------------------------
     def process(self, now_ns: int) -> None:
         """Match active orders against every bar phase reached by `now_ns`."""
@@ -424,6 +496,8 @@ class SimBroker:
         self._cash = round(self._cash, 8)
         self.total_fees += fees
         pos.apply(qty if buy else -qty, price)
+        if asset.asset_type is AssetType.OPTION:
+            self.holds_options = True
         prev_filled = order.filled_quantity
         order.filled_quantity = prev_filled + qty
         order.avg_fill_price = price if not prev_filled else (

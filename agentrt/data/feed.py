@@ -75,7 +75,8 @@ class MarketData:
             self._by_symbol[value] = asset
         return asset
 
-    def series(self, asset: Asset, timestep: str = "day") -> BarSeries:
+    def series(self, asset: Asset, timestep: str | None = None) -> BarSeries:
+        """Bars of `asset` at `timestep` (default: the source's own timestep, so minute data works)."""
         key = (asset, timestep)
         series = self._series.get(key)
         if series is None:
@@ -84,14 +85,19 @@ class MarketData:
             if route is not None:
                 source = route(asset.asset_type.value)
             native = getattr(source, "timestep", "day")
+            if timestep is None:
+                timestep = native
             if timestep != native:
                 raise DataError(
                     f"{type(source).__name__} has {native} bars; asked for {timestep!r} bars of {asset.symbol}. "
                     f"Use timestep={native!r}."
                 )
-            frame = source.frame(asset.symbol, timestep=timestep)
+            # options are looked up by their full description, e.g. "SPY 2012-01-20 120 call"
+            name = asset.symbol if asset.asset_type is not AssetType.OPTION else str(asset)
+            frame = source.frame(name, timestep=timestep)
             series = bind_frame(asset, frame, self.sessions, timestep=timestep)
             self._series[key] = series
+            self._series[(asset, timestep)] = series  # one series (and cursor) for None and its name
         return series
 
     def knows(self, value: Asset | str) -> bool:

@@ -393,6 +393,8 @@ class _Loop:
             if c_ns > clock.now_ns:
                 clock.advance_to(c_ns)
             process(c_ns)
+            if broker.holds_options:
+                broker.settle_expired_options(sess.dates[i].astype(object), c_ns)
             if amc:
                 call(strategy.after_market_closes)
             if progress is not None and (i % step == 0 or i == len(sess) - 1):

@@ -68,7 +68,7 @@ def run_from_row(row: Sequence[Any]) -> RunEntry:
         agent=row[1],
         sim_time=row[2],
         model=row[3],
-        material=_loads(row[4]),
+        material_json=row[4],
         result=_loads(row[5]),
         events=_loads(row[6]),
         orders=_loads(row[7]),

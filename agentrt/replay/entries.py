@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
+
+from agentrt.replay._files import ReplayStoreError
 
 __all__ = [
     "CallEntry",
@@ -17,17 +21,18 @@ __all__ = [
 
 @dataclass(frozen=True)
 class RunEntry:
-    """One cached agent run, as stored: JSON columns are already parsed.
+    """One cached agent run. ``result``, ``events`` and ``orders`` come back in their JSON
+    form (Decimals and datetimes as strings).
 
-    ``material`` is the dict the key was hashed from; ``result``, ``events`` and ``orders``
-    come back in their JSON form (Decimals and datetimes as strings).
+    ``material`` (the dict the key was hashed from) is parsed from ``material_json`` only
+    when first read: a cache hit does not need it, and it is the largest column.
     """
 
     key: str
     agent: str
     sim_time: str
     model: str | None
-    material: dict[str, Any]
+    material_json: str
     result: dict[str, Any]
     events: list[Any]
     orders: list[Any]
@@ -35,6 +40,18 @@ class RunEntry:
     created_at: str
     runtime_version: str | None
     value_hash: str
+
+    @cached_property
+    def material(self) -> dict[str, Any]:
+        """The key material, parsed from ``material_json``."""
+        try:
+            material: dict[str, Any] = json.loads(self.material_json)
+        except ValueError as exc:
+            raise ReplayStoreError(
+                f"the key material of run {self.key} is unreadable ({exc}); run "
+                "`agentrt cache verify` to move damaged rows to quarantine"
+            ) from exc
+        return material
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,11 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+def hover_esc(value: object) -> str:
+    """Escape text for plotly hover labels, which decode only a few named entities."""
+    return html.escape("" if value is None else str(value), quote=False).replace('"', "&#34;").replace("'", "&#39;")
+
+
 def slug(value: object, *, used: set[str] | None = None, prefix: str = "") -> str:
     """A stable, unique HTML id from a name (``used`` collects ids already taken)."""
     base = prefix + (re.sub(r"[^A-Za-z0-9_-]+", "-", str(value)).strip("-").lower() or "x")

@@ -14,7 +14,7 @@ ARTIFACTS_VERSION = 1
 
 TRADE_COLUMNS = (
     "event_kind", "time", "strategy", "identifier", "symbol", "asset_type", "side", "type", "status", "price",
-    "quantity", "multiplier", "fees", "reason", "order_class", "parent_identifier", "source",
+    "quantity", "multiplier", "fees", "reason", "expiration", "strike", "right", "order_class", "parent_identifier", "source",
     "cash_event_type", "cash_event_amount", "cash_event_reason", "cash_event_direction", "is_external_cash_flow",
 )
 STATS_COLUMNS = ("datetime", "portfolio_value", "cash_adjusted_value", "cash", "positions_value", "return")
@@ -45,13 +45,16 @@ def trade_rows(events: list[tuple], *, strategy: str) -> list[dict[str, Any]]:
             "symbol": order.asset.symbol,
             "asset_type": order.asset.asset_type.value,
             "side": order.side.value,
-            "type": order.order_type.value,
+            "type": fill.order_type if fill is not None else order.order_type.value,
             "status": status,
             "price": fill.price if fill is not None else (order.limit_price or order.stop_price),
             "quantity": fill.quantity if fill is not None else order.quantity,
             "multiplier": order.asset.multiplier,
             "fees": fill.fees if fill is not None else 0.0,
             "reason": reason or order.reject_reason or "",
+            "expiration": order.asset.expiration.isoformat() if order.asset.expiration else None,
+            "strike": order.asset.strike,
+            "right": order.asset.right,
             "order_class": order.order_class.value,
             "parent_identifier": order.parent_identifier,
             "source": order.source,
@@ -64,7 +67,7 @@ def trades_frame(rows: list[dict[str, Any]], *, tz: str = "UTC"):
 
     frame = pd.DataFrame(rows, columns=list(TRADE_COLUMNS))
     frame["time"] = pd.to_datetime(frame["time"], utc=True).dt.tz_convert(tz)
-    for col in ("price", "quantity", "multiplier", "fees", "cash_event_amount"):
+    for col in ("price", "quantity", "multiplier", "fees", "strike", "cash_event_amount"):
         frame[col] = frame[col].astype("float64")
     frame["is_external_cash_flow"] = frame["is_external_cash_flow"].astype("boolean")
     return frame

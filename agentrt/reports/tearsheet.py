@@ -308,7 +308,7 @@ def _custom_stats_figure(stats: pd.DataFrame, times) -> str:
     fig = go.Figure()
     for column in columns:
         fig.add_trace(go.Scatter(x=times, y=pd.to_numeric(stats[column], errors="coerce").to_numpy(dtype=float),
-                                 name=str(column), mode="lines", line={"width": 1.5}))
+                                 name=_html.hover_esc(column), mode="lines", line={"width": 1.5}))
     fig.update_layout(**_html.base_layout(showlegend=True))
     return _html.figure_div(fig, "trace-stats", height=320)
 

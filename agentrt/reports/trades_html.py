@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from agentrt.reports import _html
-from agentrt.reports._html import COLORS, esc, fmt_int, fmt_num, is_missing, sign_class
+from agentrt.reports._html import COLORS, esc, fmt_int, fmt_num, hover_esc, is_missing, sign_class
 from agentrt.reports.metrics import DEFAULT_TZ, round_trips
 
 _FILL = frozenset({"fill", "filled", "partial_fill", "partially_filled"})
@@ -269,9 +269,9 @@ def _portfolio_figure(stats, cash: pd.DataFrame, marks: pd.DataFrame, tz: str) -
         when = pd.DatetimeIndex(group["time"])
         y = value_at(when) if pv is not None else group["amount"].to_numpy(dtype=float)
         hover = [
-            f"<b>{esc(label)}</b> {fmt_num(row.amount)} ({esc(row.direction or '?')})"
+            f"<b>{hover_esc(label)}</b> {fmt_num(row.amount)} ({hover_esc(row.direction or '?')})"
             f"{'<br>external cash flow' if row.external else ''}"
-            f"{'<br>' + esc(row.reason) if row.reason else ''}<br>{row.time:%Y-%m-%d %H:%M}"
+            f"{'<br>' + hover_esc(row.reason) if row.reason else ''}<br>{row.time:%Y-%m-%d %H:%M}"
             for row in group.itertuples(index=False)
         ]
         fig.add_trace(go.Scatter(x=when, y=y, name=label, mode="markers", text=hover, hovertemplate="%{text}<extra></extra>",
@@ -379,15 +379,15 @@ def _ohlc(frame: pd.DataFrame | None, tz: str) -> pd.DataFrame | None:
 
 def _trade_hover(row: Any) -> str:
     side = (row.side or "?").upper().replace("_", " ")
-    lines = [f"<b>{esc(side)} {esc(row.symbol)}</b> &middot; {esc(row.status.replace('_', ' '))}"]
+    lines = [f"<b>{hover_esc(side)} {hover_esc(row.symbol)}</b> · {hover_esc(row.status.replace('_', ' '))}"]
     quantity = fmt_num(row.quantity, digits=4).rstrip("0").rstrip(".") if not is_missing(row.quantity) else "?"
     lines.append(f"qty {quantity} @ {fmt_num(row.price, digits=4)}")
     if not is_missing(row.multiplier) and float(row.multiplier) not in (0.0, 1.0):
         lines.append(f"multiplier {fmt_num(row.multiplier, digits=0)}")
     lines.append(f"fees {fmt_num(0.0 if is_missing(row.fees) else row.fees)}")
-    lines.append(f"order {esc(row.type or '?')}" + (f" &middot; id {esc(row.identifier)}" if row.identifier else ""))
+    lines.append(f"order {hover_esc(row.type or '?')}" + (f" · id {hover_esc(row.identifier)}" if row.identifier else ""))
     if row.reason:
-        lines.append(f"reason: {esc(_shorten(row.reason))}")
+        lines.append(f"reason: {hover_esc(_shorten(row.reason))}")
     lines.append(f"{row.time:%Y-%m-%d %H:%M}")
     return "<br>".join(lines)
 
@@ -435,9 +435,9 @@ def _add_lines(fig: Any, lines: pd.DataFrame, *, row: int) -> None:
         group = lines[lines["name"] == name]
         colors = [c for c in group["color"] if c]
         color = _color(colors[0]) if colors else None
-        fig.add_trace(go.Scatter(x=pd.DatetimeIndex(group["datetime"]), y=group["value"].to_numpy(dtype=float), name=name,
+        fig.add_trace(go.Scatter(x=pd.DatetimeIndex(group["datetime"]), y=group["value"].to_numpy(dtype=float), name=hover_esc(name),
                                  mode="lines", line={"color": color, "width": 1.6},
-                                 hovertemplate=f"{esc(name)} %{{y:,.4g}}<extra></extra>"), row=row, col=1)
+                                 hovertemplate=f"{hover_esc(name)} %{{y:,.4g}}<extra></extra>"), row=row, col=1)
 
 
 def _marker_groups(markers: pd.DataFrame) -> list[tuple[tuple[str, str, str], pd.DataFrame]]:
@@ -453,13 +453,13 @@ def _add_markers(fig: Any, name: str, symbol: str, color: str, group: pd.DataFra
     sizes = group["size"].to_numpy(dtype=float)
     size = [float(s) if math.isfinite(s) and s > 0 else 12.0 for s in sizes]
     hover = [
-        f"<b>{esc(name)}</b>"
-        + (f"<br>{esc(_shorten(r.detail_text))}" if r.detail_text else "")
+        f"<b>{hover_esc(name)}</b>"
+        + (f"<br>{hover_esc(_shorten(r.detail_text))}" if r.detail_text else "")
         + (f"<br>value {fmt_num(r.value, digits=4)}" if not is_missing(r.value) else "")
         + f"<br>{r.datetime:%Y-%m-%d %H:%M}"
         for r in group.itertuples(index=False)
     ]
-    fig.add_trace(go.Scatter(x=when, y=y, name=name, mode="markers", text=hover, hovertemplate="%{text}<extra></extra>",
+    fig.add_trace(go.Scatter(x=when, y=y, name=hover_esc(name), mode="markers", text=hover, hovertemplate="%{text}<extra></extra>",
                              marker={"symbol": _marker_symbol(symbol), "size": size, "color": _color(color) or "#334155",
                                      "line": {"color": "#0f172a", "width": 1}}), row=row, col=1)
 

@@ -135,6 +135,7 @@ _ISO_RE = re.compile(
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?(?:\s?(Z|[+-]\d{2}(?::?\d{2})?))?)?"
     r"(?!\d)"
 )
+_DATE_PART_RE = re.compile(r"(?<!\d)\d{4}[-/]\d{2}[-/]\d{2}(?!\d)")  # cheap pre-check before _ISO_RE
 _MIN_YEAR, _SENTINEL_YEAR = 1900, 9000  # years >= 9000 are "open-ended" sentinels (9999-12-31)
 _UTC = _dt.timezone.utc
 
@@ -263,6 +264,9 @@ class _FutureFinder:
         self.sim_tz = sim_time.tzinfo
         self.sim_date = sim_time.date()
         self.sim_date_iso = self.sim_date.isoformat()
+        # Any date-time written with a date at least 3 days before the simulated date is
+        # before the simulated time whatever its UTC offset (offsets span -12h..+14h).
+        self.safe_before_iso = (self.sim_date - _dt.timedelta(days=3)).isoformat()
         self.sim_ymd = self.sim_date.year * 10000 + self.sim_date.month * 100 + self.sim_date.day
         self.sim_epoch = sim_time.timestamp()
         self.release_keys = tuple(_norm_key(k) for k in release_keys)
@@ -320,6 +324,12 @@ class _FutureFinder:
         if datey and text.isdigit():
             return self.check_number(int(text), path, text)
         if size < 10:
+            return False
+        dates = _DATE_PART_RE.findall(text)
+        if not dates:
+            return False
+        latest = max(d.replace("/", "-") for d in dates) if "/" in text else max(dates)
+        if latest < self.safe_before_iso:
             return False
         for raw, when in _iso_matches(text):
             if self.after(when):

@@ -260,6 +260,19 @@ def test_an_unreadable_row_raises_a_store_error_pointing_at_verify(
         store.get_run(key)
 
 
+def test_run_material_is_parsed_on_first_read_and_damage_points_at_verify(
+    store: ReplayStore, make_material: Material, record_run: Record
+) -> None:
+    key = record_run(store, make_material())
+    entry = store.get_run(key)
+    assert entry is not None and entry.material == make_material()
+    store.db.execute("UPDATE runs SET material = '{\"v\": ' WHERE key = ?", [key])
+    damaged = store.get_run(key)
+    assert damaged is not None and damaged.result["summary"] == "buy 10 SPY"
+    with pytest.raises(ReplayStoreError, match=r"key material of run sha256:.*cache verify"):
+        damaged.material  # noqa: B018
+
+
 def test_a_closed_store_says_it_is_closed(tmp_path: Path) -> None:
     store = ReplayStore(tmp_path)
     store.close()

@@ -8,6 +8,10 @@ lines and markers, and an agent summary. Everything is seeded, so every run is i
 
 from __future__ import annotations
 
+import base64
+import json
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -212,3 +216,42 @@ def indicators(prices) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def agent_summary() -> dict:
     return AGENT_SUMMARY
+
+
+def figure_traces(document: str, div_id: str) -> list[dict]:
+    """The trace dicts passed to ``Plotly.newPlot(div_id, ...)`` in a page, typed arrays decoded."""
+    match = re.search(r'Plotly\.newPlot\(\s*"' + re.escape(div_id) + r'",\s*', document)
+    assert match is not None, f"no Plotly.newPlot call for {div_id!r}"
+    traces, _ = json.JSONDecoder().raw_decode(document, match.end())
+    return [_decode(trace) for trace in traces]
+
+
+def figure_layout(document: str, div_id: str) -> dict:
+    match = re.search(r'Plotly\.newPlot\(\s*"' + re.escape(div_id) + r'",\s*', document)
+    assert match is not None, f"no Plotly.newPlot call for {div_id!r}"
+    decoder = json.JSONDecoder()
+    _, end = decoder.raw_decode(document, match.end())
+    rest = re.match(r"\s*,\s*", document[end:])
+    layout, _ = decoder.raw_decode(document, end + rest.end())
+    return layout
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        if set(value) >= {"dtype", "bdata"}:
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+            return array.tolist()
+        return {key: _decode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    return value
+
+
+@pytest.fixture(scope="session")
+def traces_of():
+    return figure_traces
+
+
+@pytest.fixture(scope="session")
+def layout_of():
+    return figure_layout
