@@ -9,7 +9,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from agentrt._env import ensure_offline_safe_env
+
 __version__ = "0.1.0"
+
+# LiteLLM and google-auth reach the network at import unless told otherwise; set the safe
+# defaults as soon as agentrt is imported (a value the user set is kept).
+ensure_offline_safe_env()
 
 _EXPORTS = {
     "Strategy": "agentrt.strategy.strategy",
