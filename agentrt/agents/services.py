@@ -166,10 +166,11 @@ class AgentServices:
         """Call ``fn`` when the run ends (agent runtimes close their loops and MCP sessions)."""
         self._closers.append(fn)
 
-    def record_run(self, row: dict[str, Any], *, model_calls: int, tool_calls: int,
+    def record_run(self, row: dict[str, Any] | None, *, model_calls: int, tool_calls: int,
                    input_tokens: int, output_tokens: int, cost_usd: float, warnings: list[str], orders: int) -> None:
         with self._lock:
-            self.run_rows.append(row)
+            if row is not None:
+                self.run_rows.append(row)
             t = self.totals
             t["runs"] += 1
             t["model_calls"] += model_calls

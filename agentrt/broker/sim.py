@@ -523,6 +523,13 @@ class SimBroker:
         # linked orders
         if order.oco_peer is not None and order.oco_peer.status.is_active:
             self._close(order.oco_peer, OrderStatus.CANCELED, f"OCO: {order.identifier} filled")
+        if order.parent_identifier:  # an OCO parent lives only through its two legs: it is done when one fills
+            parent = self._orders.get(order.parent_identifier)
+            if parent is not None and parent.order_class is OrderClass.OCO and parent.status.is_active:
+                parent.filled_quantity = order.filled_quantity
+                parent.avg_fill_price = order.avg_fill_price
+                parent.status = OrderStatus.FILLED if complete else OrderStatus.CANCELED
+                parent.updated_at = when
         if order.order_class in (OrderClass.BRACKET, OrderClass.OTO) and complete:
             self._spawn_children(order, ts_ns, phase_bar)
 

@@ -1,3 +1,8 @@
 """Registers the command groups beside `backtest` (cache, traces, live) on the typer app."""
 
 from __future__ import annotations
+
+from agentrt.cli import cache_cmd
+from agentrt.cli.main import app
+
+cache_cmd.register(app)

@@ -44,7 +44,7 @@ def bind_frame(asset: Asset, frame, sessions: Sessions, *, timestep: str) -> Bar
     else:
         if index.tz is None:
             index = index.tz_localize(sessions.tz)
-        start = index.asi8.astype(np.int64)
+        start = index.as_unit("ns").asi8.astype(np.int64)  # pandas 3 indexes are often in us, not ns
         if len(start) > 1:
             step = int(np.median(np.diff(start)))
         else:

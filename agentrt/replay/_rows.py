@@ -62,6 +62,16 @@ def call_value(response: Any) -> dict[str, Any]:
     return {"response": response}
 
 
+# canonical_json of run_value()/call_value() assembled from already-canonical parts (keys in
+# sorted order), so a put does not encode its values twice; verify re-derives it the long way.
+def run_value_json(result_json: str, events_json: str, orders_json: str) -> str:
+    return f'{{"events":{events_json},"orders":{orders_json},"result":{result_json}}}'
+
+
+def call_value_json(response_json: str) -> str:
+    return f'{{"response":{response_json}}}'
+
+
 def run_from_row(row: Sequence[Any]) -> RunEntry:
     return RunEntry(
         key=row[0],

@@ -58,8 +58,12 @@ def canonical_json(obj: Any) -> str:
 
 def content_hash(obj: Any) -> str:
     """Return ``"sha256:<hex>"``, the hash of ``canonical_json(obj)`` encoded as UTF-8."""
-    digest = _HASHERS[ALGORITHM](canonical_json(obj).encode("utf-8")).hexdigest()
-    return f"{ALGORITHM}:{digest}"
+    return hash_canonical_text(canonical_json(obj))
+
+
+def hash_canonical_text(text: str) -> str:
+    """``content_hash`` for text that is already canonical JSON (saves encoding it twice)."""
+    return f"{ALGORITHM}:{_HASHERS[ALGORITHM](text.encode('utf-8')).hexdigest()}"
 
 
 def verify_hash(h: str, obj: Any) -> bool:

@@ -40,7 +40,7 @@ from agentrt.replay._files import (
 )
 from agentrt.replay._maintenance import merge_cache, verify_cache
 from agentrt.replay.entries import CallEntry, MergeReport, RunEntry, VerifyReport
-from agentrt.replay.hashing import canonical_json, content_hash
+from agentrt.replay.hashing import canonical_json, content_hash, hash_canonical_text
 from agentrt.replay.migrations import SCHEMA_VERSION, migrate, unknown_migrations
 from agentrt.replay.reasons import diff_material
 
@@ -195,21 +195,26 @@ class ReplayStore:
         ``orders`` must be canonical-JSON encodable.
         """
         material_json = canonical_json(material)
-        _check_key(key, content_hash(material), "run_key(material)")
+        _check_key(key, hash_canonical_text(material_json), "run_key(material)")
         runtime_version = material.get("runtime_version")
+        result_json, events_json, orders_json = (
+            canonical_json(result),
+            canonical_json(events),
+            canonical_json(orders),
+        )
         row = (
             key,
             agent,
             _rows.iso(sim_time),
             model,
             material_json,
-            canonical_json(result),
-            canonical_json(events),
-            canonical_json(orders),
+            result_json,
+            events_json,
+            orders_json,
             None if trace_path is None else str(trace_path),
             _rows.now_utc(),
             None if runtime_version is None else str(runtime_version),
-            content_hash(_rows.run_value(result, events, orders)),
+            hash_canonical_text(_rows.run_value_json(result_json, events_json, orders_json)),
         )
         with self._lock:
             self.db.execute(_PUT_RUN_SQL, row)
@@ -246,16 +251,17 @@ class ReplayStore:
                 f"call kind must be one of {', '.join(_rows.CALL_KINDS)}, got {kind!r}"
             )
         request_json = canonical_json(request)
-        _check_key(key, content_hash(request), "call_key(request)")
+        _check_key(key, hash_canonical_text(request_json), "call_key(request)")
+        response_json = canonical_json(response)
         row = (
             key,
             kind,
             name,
             None if sim_time is None else _rows.iso(sim_time),
             request_json,
-            canonical_json(response),
+            response_json,
             _rows.now_utc(),
-            content_hash(_rows.call_value(response)),
+            hash_canonical_text(_rows.call_value_json(response_json)),
         )
         with self._lock:
             self.db.execute(_PUT_CALL_SQL, row)

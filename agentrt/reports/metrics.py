@@ -91,7 +91,7 @@ def infer_periods_per_year(index: Iterable[object]) -> int:
         return 252
     deltas = pd.Series(times[1:] - times[:-1])
     median = deltas.median()
-    weekend_share = float(np.mean(times.dayofweek >= 5))
+    weekend_share = float(np.mean(times.day_of_week >= 5))
     days_per_year = 365 if weekend_share > 0.10 else 252
     if median < pd.Timedelta(hours=20):
         bars_per_day = pd.Series(1, index=times).groupby(times.normalize()).size().median()
@@ -469,14 +469,19 @@ def _aligned_levels(equity: pd.Series, benchmark: pd.Series | None, ppy: float) 
     bench = pd.Series(pd.to_numeric(pd.Series(benchmark).to_numpy(), errors="coerce"), index=pd.to_datetime(benchmark.index))
     bench = bench[np.isfinite(bench.to_numpy(dtype=float))]
     tz = equity.index.tz
-    bench.index = bench.index.tz_localize(tz) if bench.index.tz is None else bench.index.tz_convert(tz)
-    bench = bench.sort_index()
-    bench = bench[~bench.index.duplicated(keep="last")]
     if ppy <= 366:
+        # Date-stamped benchmarks (every timestamp at midnight, e.g. UTC midnight for a trading
+        # day) keep their own calendar date; timed ones are converted to the stats time zone.
+        own = bench.index.tz_localize(None) if bench.index.tz is not None else bench.index
+        if bench.index.tz is not None and not (own == own.normalize()).all():
+            own = bench.index.tz_convert(tz).tz_localize(None)
+        bench = bench.groupby(own.normalize()).last()
         strat = equity.groupby(equity.index.tz_localize(None).normalize()).last()
-        bench = bench.groupby(bench.index.tz_localize(None).normalize()).last()
         levels = pd.concat({"strategy": strat, "benchmark": bench}, axis=1, join="inner")
     else:
+        bench.index = bench.index.tz_localize(tz) if bench.index.tz is None else bench.index.tz_convert(tz)
+        bench = bench.sort_index()
+        bench = bench[~bench.index.duplicated(keep="last")]
         eq = equity[~equity.index.duplicated(keep="last")]
         aligned = bench.reindex(bench.index.union(eq.index)).ffill().reindex(eq.index)
         levels = pd.DataFrame({"strategy": eq, "benchmark": aligned}).dropna()

@@ -26,12 +26,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RunNotFoundError",
+    "collect_warnings",
     "list_runs",
+    "render_run",
+    "render_warnings",
     "resolve_run",
     "select_traces",
-    "render_run",
-    "collect_warnings",
-    "render_warnings",
 ]
 
 _MAX_DEPTH = 3
@@ -189,7 +189,9 @@ def _parse_at(at: str) -> _dt.date | _dt.datetime:
         ) from exc
 
 
-def select_traces(run_dir: Path, *, agent: str | None = None, at: str | None = None) -> Iterator[tuple[Path, dict[str, Any]]]:
+def select_traces(
+    run_dir: Path, *, agent: str | None = None, at: str | None = None
+) -> Iterator[tuple[Path, dict[str, Any]]]:
     """Yield ``(path, trace)`` for the run's traces in simulated-time order, filtered by agent and time.
 
     ``at`` is a date (every run on that simulated date, in the simulated time zone) or a
@@ -246,7 +248,10 @@ def _short(value: Any, max_chars: int) -> str:
 
 def _arguments(arguments: Any, max_chars: int) -> str:
     if isinstance(arguments, Mapping):
-        inner = ", ".join(f"{key}={_short(value, 60)}" for key, value in arguments.items())
+        inner = ", ".join(
+            f"{key}={_short(json.dumps(value, ensure_ascii=False) if isinstance(value, str) else value, 60)}"
+            for key, value in arguments.items()
+        )
     elif arguments in (None, "", [], {}):
         inner = ""
     else:
@@ -379,7 +384,8 @@ def render_run(
         if dates:
             sample = [f"{d[:4]}-{d[4:6]}-{d[6:]}" for d in dates[:5]]
             hint = f"; simulated dates with traces: {', '.join(sample)}{' …' if len(dates) > 5 else ''}"
-        out.print(f"[yellow]no agent run traces in {escape(str(run_dir))}{' match ' + escape(filters) if filters else ''}{escape(hint)}[/]")
+        matching = f" match {escape(filters)}" if filters else ""
+        out.print(f"[yellow]no agent run traces in {escape(str(run_dir))}{matching}{escape(hint)}[/]")
     return shown
 
 
@@ -455,7 +461,8 @@ def render_warnings(run_dir: Path, console: Console | None = None) -> int:
     out.print(table)
     counts = Counter(w["code"] for w in warnings)
     summary = ", ".join(
-        f"[{_SEVERITY_STYLE.get(severity_of(code), 'yellow')}]{escape(code)}[/] × {n}" for code, n in counts.most_common()
+        f"[{_SEVERITY_STYLE.get(severity_of(code), 'yellow')}]{escape(code)}[/] × {n}"
+        for code, n in counts.most_common()
     )
     out.print(f"{len(warnings)} warning(s): {summary}")
     return len(warnings)

@@ -36,21 +36,21 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 __all__ = [
+    "NOOP_SPAN",
     "SPANS_FILENAME",
     "SPANS_SCHEMA_VERSION",
+    "JsonLinesSpanExporter",  # noqa: F822 - built lazily by the module __getattr__
     "TracingHandle",
-    "setup_tracing",
-    "JsonLinesSpanExporter",
+    "agent_run_span",
     "backtest_span",
     "iteration_span",
-    "agent_run_span",
     "model_call_span",
-    "tool_call_span",
+    "provider_name_for",
     "record_agent_outcome",
     "record_model_usage",
     "record_tool_error",
-    "provider_name_for",
-    "NOOP_SPAN",
+    "setup_tracing",
+    "tool_call_span",
 ]
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,9 @@ class _NoopSpan:
     def add_event(self, name: str, attributes: Any = None, timestamp: Any = None) -> None:
         return None
 
-    def record_exception(self, exception: BaseException, attributes: Any = None, timestamp: Any = None,
-                         escaped: bool = False) -> None:
+    def record_exception(
+        self, exception: BaseException, attributes: Any = None, timestamp: Any = None, escaped: bool = False
+    ) -> None:
         return None
 
     def set_status(self, status: Any, description: str | None = None) -> None:
@@ -115,7 +116,11 @@ def _span_to_dict(span: ReadableSpan) -> dict[str, Any]:
         "attributes": redact_jsonable(dict(span.attributes or {})),
         "status": {"code": status.status_code.name, "description": status.description},
         "events": [
-            {"name": event.name, "time_ns": event.timestamp, "attributes": redact_jsonable(dict(event.attributes or {}))}
+            {
+                "name": event.name,
+                "time_ns": event.timestamp,
+                "attributes": redact_jsonable(dict(event.attributes or {})),
+            }
             for event in span.events
         ],
     }
@@ -139,7 +144,9 @@ class _JsonLinesSpanExporterImpl:
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         from opentelemetry.sdk.trace.export import SpanExportResult
 
-        lines = [json.dumps(_span_to_dict(span), ensure_ascii=False, default=str, separators=(",", ":")) for span in spans]
+        lines = [
+            json.dumps(_span_to_dict(span), ensure_ascii=False, default=str, separators=(",", ":")) for span in spans
+        ]
         with self._lock:
             if self._fh is None:
                 return SpanExportResult.FAILURE
@@ -260,9 +267,15 @@ class _State:
 _STATE = _State()
 
 
-@dataclass
+@dataclass(eq=False)
 class TracingHandle:
-    """What :func:`setup_tracing` attached; call :meth:`close` (or use ``with``) when the run ends."""
+    """What :func:`setup_tracing` attached; call :meth:`close` (or use ``with``) when the run ends.
+
+    ``provider`` is the SDK provider in use, ``processors`` the span processors this handle
+    added, ``spans_path`` the JSON-lines file (None without an output folder),
+    ``otlp_protocol`` "http/protobuf"/"grpc" when an OTLP exporter was added, and
+    ``owns_provider`` False when the application's own provider was reused.
+    """
 
     provider: TracerProvider
     processors: tuple[SpanProcessor, ...]
@@ -292,7 +305,7 @@ class TracingHandle:
             for processor in self.processors:
                 try:
                     processor.shutdown()
-                except Exception:  # noqa: BLE001 - one failing exporter must not hide the others
+                except Exception:
                     log.exception("shutting down span processor %r failed", processor)
             with _STATE.lock:
                 if self in _STATE.open_handles:
@@ -323,8 +336,10 @@ def _otlp_endpoint_configured() -> bool:
 
 def _otlp_protocol() -> str:
     raw = (
-        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or ""
-    ).strip().lower()
+        (os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "")
+        .strip()
+        .lower()
+    )
     if raw in ("", "http/protobuf", "http"):
         return "http/protobuf"
     if raw == "grpc":
@@ -505,7 +520,7 @@ def provider_name_for(model: str) -> str | None:
     """
     name = model.strip().lower()
     if name.startswith("models/"):  # Gemini API resource name
-        name = name[len("models/"):]
+        name = name[len("models/") :]
     prefix, sep, _rest = name.partition("/")
     if sep:
         return _PROVIDER_BY_PREFIX.get(prefix, prefix)
@@ -521,7 +536,9 @@ def provider_name_for(model: str) -> str | None:
 
 
 @contextlib.contextmanager
-def backtest_span(strategy: str, start: _dt.datetime | _dt.date | str, end: _dt.datetime | _dt.date | str) -> Iterator[Any]:
+def backtest_span(
+    strategy: str, start: _dt.datetime | _dt.date | str, end: _dt.datetime | _dt.date | str
+) -> Iterator[Any]:
     """Root span of a backtest: ``backtest {strategy}`` with the simulated period."""
     with _span(
         f"backtest {strategy}",

@@ -35,7 +35,7 @@ from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
-__all__ = ["REDACTED", "redact", "redact_jsonable", "is_secret_key"]
+__all__ = ["REDACTED", "is_secret_key", "redact", "redact_jsonable"]
 
 REDACTED = "[REDACTED]"
 
@@ -172,12 +172,7 @@ class _Redactor:
                     out[key] = self.walk(value)
             return out
         if isinstance(obj, (list, tuple)):
-            if (
-                len(obj) == 2
-                and isinstance(obj[0], str)
-                and isinstance(obj[1], (str, bytes))
-                and is_secret_key(obj[0])
-            ):
+            if len(obj) == 2 and isinstance(obj[0], str) and isinstance(obj[1], (str, bytes)) and is_secret_key(obj[0]):
                 pair = [obj[0], REDACTED]
                 return pair if (self.jsonable or isinstance(obj, list)) else tuple(pair)
             items = [self.walk(item) for item in obj]
@@ -224,13 +219,13 @@ def _to_json_value(obj: Any) -> Any:
     if model_dump is not None and callable(model_dump):  # pydantic v2
         try:
             return model_dump(mode="json")
-        except Exception:  # noqa: BLE001 - fall back to str() below
+        except Exception:
             pass
     item = getattr(obj, "item", None)  # numpy scalars
     if item is not None and callable(item) and getattr(obj, "shape", None) == ():
         try:
             return item()
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
     tolist = getattr(obj, "tolist", None)  # numpy arrays
     if tolist is not None and callable(tolist) and getattr(obj, "ndim", 0) > 0:
@@ -238,7 +233,7 @@ def _to_json_value(obj: Any) -> Any:
     if to_dict is not None and callable(to_dict):
         try:
             result = to_dict()
-        except Exception:  # noqa: BLE001
+        except Exception:
             result = None
         if isinstance(result, Mapping):
             return result

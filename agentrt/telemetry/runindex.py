@@ -35,13 +35,13 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "RUN_INDEX_SCHEMA_VERSION",
     "RUN_INDEX_COLUMNS",
     "RUN_INDEX_FILENAME",
-    "write_run_index",
-    "read_run_index",
+    "RUN_INDEX_SCHEMA_VERSION",
     "query_run_index",
+    "read_run_index",
     "row_from_trace",
+    "write_run_index",
 ]
 
 RUN_INDEX_SCHEMA_VERSION = 1
@@ -93,6 +93,16 @@ def _tz_name(moment: _dt.datetime) -> str:
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _column_tz(rows: Sequence[Mapping[str, Any]]) -> str:
+    # Prefer a named zone (America/New_York) over a bare offset, whichever row carries it,
+    # so that the same runs always give the same column type.
+    names = [_tz_name(row["sim_time"]) for row in rows]
+    named = [name for name in names if "/" in name]
+    if named:
+        return named[0]
+    return names[0] if names else "UTC"
 
 
 def _codes(warnings: Any) -> list[str]:
@@ -175,6 +185,8 @@ def _schema(tz: str) -> Any:
 def write_run_index(rows: Sequence[Mapping[str, Any]], path: Path | str) -> Path:
     """Write ``rows`` (dicts keyed by ``RUN_INDEX_COLUMNS``) to a Parquet file and return its path.
 
+    ``sim_time`` values are stored in one time zone: the first IANA zone found among the
+    rows (``America/New_York``), else the first row's offset, else UTC.
     Missing counts are derived (``n_tool_calls`` from ``tools_called``, ``n_warnings``
     from ``warnings``); ``orders`` may be a count or the list of orders; ``warnings`` may
     be codes, trace warning dicts or ``AgentWarning`` objects. Rows are sorted by
@@ -189,13 +201,12 @@ def write_run_index(rows: Sequence[Mapping[str, Any]], path: Path | str) -> Path
     if path.is_dir():
         path = path / RUN_INDEX_FILENAME
     normalized = [_normalize_row(row) for row in rows]
-    tz = _tz_name(normalized[0]["sim_time"]) if normalized else "UTC"
     for row in normalized:
         moment = row["sim_time"]
-        row["sim_time"] = moment.replace(tzinfo=_dt.timezone.utc) if moment.tzinfo is None else moment
+        row["sim_time"] = moment.replace(tzinfo=_dt.UTC) if moment.tzinfo is None else moment
     order = sorted(range(len(normalized)), key=lambda i: (normalized[i]["sim_time"], normalized[i]["agent"], i))
     ordered = [normalized[i] for i in order]
-    schema = _schema(tz)
+    schema = _schema(_column_tz(ordered))
     table = pa.Table.from_pylist(ordered, schema=schema)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".parquet")

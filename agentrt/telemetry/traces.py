@@ -41,23 +41,23 @@ from typing import Any, TypedDict
 from agentrt.telemetry.redact import redact_jsonable
 
 __all__ = [
-    "TRACE_SCHEMA_VERSION",
-    "TRACE_KEYS",
     "MODEL_CALL_KEYS",
     "TOOL_CALL_KEYS",
+    "TRACE_KEYS",
+    "TRACE_SCHEMA_VERSION",
     "AgentTrace",
-    "TraceInputs",
     "ModelCallRecord",
     "ToolCallRecord",
-    "TraceDecision",
-    "TraceUsage",
     "TraceCache",
-    "TraceWarning",
+    "TraceDecision",
+    "TraceInputs",
+    "TraceUsage",
     "TraceVersionError",
+    "TraceWarning",
     "new_trace",
+    "read_trace",
     "trace_filename",
     "write_trace",
-    "read_trace",
 ]
 
 TRACE_SCHEMA_VERSION = 1
@@ -238,8 +238,12 @@ def _sorted_deep(obj: Any) -> Any:
 def _canonical(trace: Mapping[str, Any]) -> dict[str, Any]:
     defaults = new_trace(run_id="", agent="", model="", sim_time="")
     merged: dict[str, Any] = {**defaults, **trace}
-    for key, nested_defaults in (("inputs", defaults["inputs"]), ("decision", defaults["decision"]),
-                                 ("usage", defaults["usage"]), ("cache", defaults["cache"])):
+    for key, nested_defaults in (
+        ("inputs", defaults["inputs"]),
+        ("decision", defaults["decision"]),
+        ("usage", defaults["usage"]),
+        ("cache", defaults["cache"]),
+    ):
         value = merged.get(key)
         merged[key] = {**nested_defaults, **value} if isinstance(value, Mapping) else value
     clean = _sorted_deep(redact_jsonable(merged))

@@ -27,20 +27,20 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
-    "AgentWarning",
-    "WARNING_CODES",
-    "DEFAULT_RELEASE_KEYS",
     "DEFAULT_FORWARD_KEYS",
+    "DEFAULT_RELEASE_KEYS",
     "KNOWN_TRAINING_CUTOFFS",
     "OFFLINE_MODEL_PREFIXES",
-    "find_future_data",
+    "WARNING_CODES",
+    "AgentWarning",
     "block_future_data",
-    "no_tool_calls",
-    "tool_error",
-    "order_without_evidence",
-    "knowledge_cutoff",
     "budget_exceeded",
+    "find_future_data",
+    "knowledge_cutoff",
+    "no_tool_calls",
+    "order_without_evidence",
     "severity_of",
+    "tool_error",
 ]
 
 
@@ -137,7 +137,7 @@ _ISO_RE = re.compile(
 )
 _DATE_PART_RE = re.compile(r"(?<!\d)\d{4}[-/]\d{2}[-/]\d{2}(?!\d)")  # cheap pre-check before _ISO_RE
 _MIN_YEAR, _SENTINEL_YEAR = 1900, 9000  # years >= 9000 are "open-ended" sentinels (9999-12-31)
-_UTC = _dt.timezone.utc
+_UTC = _dt.UTC
 
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])([A-Z])")
 _NORM_CACHE: dict[str, str] = {}
@@ -178,14 +178,17 @@ def _iso_matches(text: str) -> Iterable[tuple[str, _dt.date]]:
             if m.group(5) is None:
                 yield m.group(0), _dt.date(year, int(m.group(3)), int(m.group(4)))
             else:
-                yield m.group(0), _dt.datetime(
-                    year,
-                    int(m.group(3)),
-                    int(m.group(4)),
-                    int(m.group(5)),
-                    int(m.group(6)),
-                    int(m.group(7) or 0),
-                    tzinfo=_parse_tz(m.group(8)),
+                yield (
+                    m.group(0),
+                    _dt.datetime(
+                        year,
+                        int(m.group(3)),
+                        int(m.group(4)),
+                        int(m.group(5)),
+                        int(m.group(6)),
+                        int(m.group(7) or 0),
+                        tzinfo=_parse_tz(m.group(8)),
+                    ),
                 )
         except ValueError:  # 2021-13-45 is not a date
             continue

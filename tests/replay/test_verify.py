@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from agentrt.replay.hashing import content_hash
 from agentrt.replay.store import ReplayStore
 
 Material = Callable[..., dict[str, Any]]
@@ -104,3 +105,17 @@ def test_verify_without_quarantine_only_reports(
     assert report.quarantined == 0
     assert _quarantine(store) == []
     assert store.db.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+
+
+def test_value_hash_written_by_put_equals_the_hash_verify_re_derives(
+    store: ReplayStore, make_material: Material, record_run: Record
+) -> None:
+    key = record_run(store, make_material())
+    entry = store.get_run(key)
+    assert entry is not None
+    value = {"result": entry.result, "events": entry.events, "orders": entry.orders}
+    assert entry.value_hash == content_hash(value)
+    call_key = store.call_key({"q": 1})
+    store.put_call(call_key, kind="tool", name="t", sim_time=None, request={"q": 1}, response=[1.5])
+    call = store.get_call(call_key)
+    assert call is not None and call.value_hash == content_hash({"response": [1.5]})

@@ -199,6 +199,12 @@ def stats(benchmark_and_returns) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
+def stats_without_flows(benchmark_and_returns) -> pd.DataFrame:
+    """The same strategy returns without the deposit and the withdrawal."""
+    return make_stats(benchmark_and_returns[1])
+
+
+@pytest.fixture(scope="session")
 def prices() -> dict[str, pd.DataFrame]:
     return make_prices()
 

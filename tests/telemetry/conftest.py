@@ -71,7 +71,9 @@ def build_trace(
         ]
     )
     trace["decision"] = {"summary": "buy 10 SPY", "text": "Trend is up, buying 10 SPY."}
-    trace["orders"] = orders if orders is not None else [{"side": "buy", "quantity": 10, "symbol": "SPY", "type": "market"}]
+    trace["orders"] = (
+        orders if orders is not None else [{"side": "buy", "quantity": 10, "symbol": "SPY", "type": "market"}]
+    )
     trace["usage"] = {"input_tokens": 120, "output_tokens": 15}
     trace["cost_usd"] = 0.00123
     trace["cache"] = {"hit": cache_hit, "key": "b2:abc123", "recorded_trace": None}

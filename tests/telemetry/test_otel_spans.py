@@ -32,15 +32,14 @@ pytestmark = pytest.mark.usefixtures("fresh_otel")
 
 
 def _run_one_backtest_bar(sim_time: dt.datetime, *, tool_fails: bool = False) -> None:
-    with backtest_span("demo_strategy", dt.date(2021, 1, 1), dt.date(2021, 12, 31)):
-        with iteration_span(sim_time):
-            with agent_run_span("trader", "openai/gpt-4o", sim_time) as run:
-                with model_call_span("openai/gpt-4o") as call:
-                    record_model_usage(call, input_tokens=120, output_tokens=15, finish_reasons=["tool_calls"])
-                with tool_call_span("get_bars", call_id="call-1") as tool:
-                    if tool_fails:
-                        record_tool_error(tool, ValueError("unknown symbol 'XYZ'"))
-                record_agent_outcome(run, cache_hit=False, cache_key="b2:abc", warnings=["no_tool_calls"])
+    with backtest_span("demo_strategy", dt.date(2021, 1, 1), dt.date(2021, 12, 31)), iteration_span(sim_time):
+        with agent_run_span("trader", "openai/gpt-4o", sim_time) as run:
+            with model_call_span("openai/gpt-4o") as call:
+                record_model_usage(call, input_tokens=120, output_tokens=15, finish_reasons=["tool_calls"])
+            with tool_call_span("get_bars", call_id="call-1") as tool:
+                if tool_fails:
+                    record_tool_error(tool, ValueError("unknown symbol 'XYZ'"))
+            record_agent_outcome(run, cache_hit=False, cache_key="b2:abc", warnings=["no_tool_calls"])
 
 
 def _by_name(spans):  # type: ignore[no-untyped-def]
@@ -116,10 +115,8 @@ def test_tool_error_returned_to_model_marks_span_as_error(tmp_path: Path, sim_ti
 
 def test_exception_escaping_tool_span_sets_error_status_and_type() -> None:
     memory = InMemorySpanExporter()
-    with setup_tracing(None, exporters=[memory]):
-        with pytest.raises(KeyError):
-            with tool_call_span("lookup"):
-                raise KeyError("missing")
+    with setup_tracing(None, exporters=[memory]), pytest.raises(KeyError), tool_call_span("lookup"):
+        raise KeyError("missing")
     (span,) = memory.get_finished_spans()
     assert span.status.status_code == StatusCode.ERROR
     assert span.attributes["error.type"] == "KeyError"

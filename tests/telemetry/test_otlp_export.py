@@ -32,9 +32,11 @@ def _spans_of(requests: list[ExportTraceServiceRequest]) -> dict[str, dict[str, 
                     for kv in span.attributes:
                         value = kv.value
                         kind = value.WhichOneof("value")
-                        attributes[kv.key] = getattr(value, kind) if kind != "array_value" else [
-                            v.string_value for v in value.array_value.values
-                        ]
+                        attributes[kv.key] = (
+                            getattr(value, kind)
+                            if kind != "array_value"
+                            else [v.string_value for v in value.array_value.values]
+                        )
                     out[span.name] = {
                         "attributes": attributes,
                         "parent": span.parent_span_id.hex(),
@@ -50,7 +52,7 @@ def otlp_http_receiver() -> Iterator[tuple[str, list[ExportTraceServiceRequest],
     paths: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server API
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
@@ -65,11 +67,11 @@ def otlp_http_receiver() -> Iterator[tuple[str, list[ExportTraceServiceRequest],
             self.end_headers()
             self.wfile.write(payload)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence test output
+        def log_message(self, format: str, *args: Any) -> None:
             return None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", received, paths
@@ -130,14 +132,16 @@ def test_traces_specific_endpoint_variable_is_honoured(
     assert "invoke_agent trader" in _spans_of(received)
 
 
-def test_otlp_grpc_protocol_sends_spans_to_grpc_receiver(monkeypatch: pytest.MonkeyPatch, sim_time: dt.datetime) -> None:
+def test_otlp_grpc_protocol_sends_spans_to_grpc_receiver(
+    monkeypatch: pytest.MonkeyPatch, sim_time: dt.datetime
+) -> None:
     grpc = pytest.importorskip("grpc")
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
     received: list[ExportTraceServiceRequest] = []
 
     class Servicer(trace_service_pb2_grpc.TraceServiceServicer):
-        def Export(self, request: ExportTraceServiceRequest, context: Any) -> ExportTraceServiceResponse:  # noqa: N802
+        def Export(self, request: ExportTraceServiceRequest, context: Any) -> ExportTraceServiceResponse:
             received.append(request)
             return ExportTraceServiceResponse()
 

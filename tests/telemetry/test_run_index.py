@@ -124,8 +124,8 @@ def test_duckdb_queries_see_the_file_as_view_runs(tmp_path: Path) -> None:
     path = write_run_index(_rows(), tmp_path)
     result = query_run_index(
         path,
-        "select agent, count(*) as n, sum(n_warnings) as w, list_contains(flatten(list(warnings)), 'future_data') as fd "
-        "from runs group by agent",
+        "select agent, count(*) as n, sum(n_warnings) as w, "
+        "list_contains(flatten(list(warnings)), 'future_data') as fd from runs group by agent",
     )
     assert result == [{"agent": "trader", "n": 2, "w": 2, "fd": True}]
     hits = query_run_index(path, "select summary from runs where cache_hit order by sim_time")

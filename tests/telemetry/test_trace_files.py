@@ -106,10 +106,15 @@ def test_same_trace_writes_identical_bytes_whatever_the_dict_order(tmp_path: Pat
     assert a.decode().startswith('{\n  "schema_version": 1,\n  "run_id": "r1",')
 
 
-def test_secrets_never_reach_the_trace_file(tmp_path: Path, make_trace: MakeTrace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_never_reach_the_trace_file(
+    tmp_path: Path, make_trace: MakeTrace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NEWS_API_KEY", "fake-news-key-424242")
     trace = make_trace()
-    trace["tool_calls"][0]["arguments"] = {"url": "https://news.example/api", "headers": {"Authorization": "Bearer t0k3n-xyz"}}
+    trace["tool_calls"][0]["arguments"] = {
+        "url": "https://news.example/api",
+        "headers": {"Authorization": "Bearer t0k3n-xyz"},
+    }
     trace["tool_calls"][0]["result"] = {"echo": "requested with fake-news-key-424242"}
     trace["inputs"]["context"] = {"api_key": "abc123456"}
     text = write_trace(trace, tmp_path).read_text()
@@ -133,7 +138,11 @@ def test_non_json_values_and_agent_warnings_are_converted(tmp_path: Path, make_t
 
 
 def test_missing_keys_are_completed_with_defaults(tmp_path: Path) -> None:
-    data = read_trace(write_trace({"run_id": "r9", "agent": "a", "model": "scripted", "sim_time": "2021-03-05T16:00:00-05:00"}, tmp_path))
+    data = read_trace(
+        write_trace(
+            {"run_id": "r9", "agent": "a", "model": "scripted", "sim_time": "2021-03-05T16:00:00-05:00"}, tmp_path
+        )
+    )
     assert tuple(data) == TRACE_KEYS
     assert data["cache"] == {"hit": False, "key": None, "recorded_trace": None}
     assert data == {**new_trace(run_id="r9", agent="a", model="scripted", sim_time="2021-03-05T16:00:00-05:00")}

@@ -1,0 +1,91 @@
+"""Replay-cache keys and entries of agent runs, computed without Google ADK.
+
+The run key material has the layout agreed with :mod:`agentrt.replay.reasons`::
+
+    {"v": 1, "runtime_version", "base_prompt_version", "agent",
+     "model": {"name", "settings"}, "system_prompt", "task", "context",
+     "state": {"sim_time", "cash", "portfolio_value", "positions", "open_orders"},
+     "tools": [{"name", "kind", "schema", "source_hash", "server"}, ...]}
+
+A hit re-applies the recorded order intents through the strategy's own order path; an
+intent the broker now refuses becomes a ``replayed_order_rejected`` warning on the result,
+never a confirmation of an order that did not happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from agentrt.agents._version import RUNTIME_VERSION
+from agentrt.agents.prompt import BASE_PROMPT_VERSION
+from agentrt.agents.tool import ToolSpec
+from agentrt.agents.trading import OrderError, OrderIntent, apply_intent, describe_intent, order_view
+
+__all__ = ["KEY_LAYOUT_VERSION", "reapply_orders", "run_material", "schema_json"]
+
+KEY_LAYOUT_VERSION = 1
+
+
+def schema_json(schema: Any) -> Any:
+    """A JSON form of an ``output_schema`` (pydantic model, type or dict) for keys and traces."""
+    if schema is None:
+        return None
+    if isinstance(schema, Mapping):
+        return dict(schema)
+    if isinstance(schema, type) and hasattr(schema, "model_json_schema"):
+        return schema.model_json_schema()
+    import pydantic
+
+    return pydantic.TypeAdapter(schema).json_schema()
+
+
+def run_material(
+    *,
+    agent: str,
+    model: Mapping[str, Any],
+    system_prompt: str,
+    task: str | None,
+    context: Any,
+    state: Mapping[str, Any],
+    tools: Sequence[ToolSpec],
+) -> dict[str, Any]:
+    """The key material of one agent run (see the module docstring)."""
+    return {
+        "v": KEY_LAYOUT_VERSION,
+        "runtime_version": RUNTIME_VERSION,
+        "base_prompt_version": BASE_PROMPT_VERSION,
+        "agent": agent,
+        "model": {"name": model["name"], "settings": dict(model.get("settings") or {})},
+        "system_prompt": system_prompt,
+        "task": task,
+        "context": context,
+        "state": dict(state),
+        "tools": [spec.key_material() for spec in tools],
+    }
+
+
+def reapply_orders(host: Any, intents: Sequence[Mapping[str, Any]], *, source: str) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Re-apply recorded order intents; return (order views, warnings for those refused now)."""
+    from agentrt.telemetry.warnings import AgentWarning
+
+    views: list[dict[str, Any]] = []
+    warnings: list[Any] = []
+    for data in intents:
+        intent = OrderIntent.from_json(dict(data))
+        try:
+            order = apply_intent(host, intent, source=source)
+        except OrderError as exc:
+            views.append({**intent.to_json(), "status": "rejected", "reject_reason": str(exc), "replayed": True})
+            warnings.append(AgentWarning(
+                "replayed_order_rejected",
+                f"replayed order '{describe_intent(intent)}' was refused now: {exc}. The cached run placed it; "
+                "the current account could not, so it did not happen",
+                {"intent": intent.to_json(), "reason": str(exc)},
+            ))
+            continue
+        view = order_view(order)
+        view["action"] = intent.action
+        view["replayed"] = True
+        views.append(view)
+    return views, warnings
