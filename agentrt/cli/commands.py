@@ -6,3 +6,12 @@ from agentrt.cli import cache_cmd
 from agentrt.cli.main import app
 
 cache_cmd.register(app)
+
+from agentrt.cli import traces_cmd  # noqa: E402
+
+traces_cmd.register(app)
+
+from agentrt.cli import live_cmd as _live_cmd
+from agentrt.cli.main import app as _app
+
+_live_cmd.register(_app)

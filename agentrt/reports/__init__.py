@@ -29,7 +29,18 @@ _EXPORTS: dict[str, str] = {
     "screenshot_and_check": "agentrt.reports.browser",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "METRICS_VERSION",
+    "METRIC_KEYS",
+    "ROUND_TRIP_COLUMNS",
+    "compute_metrics",
+    "find_chromium",
+    "infer_periods_per_year",
+    "round_trips",
+    "screenshot_and_check",
+    "write_tearsheet",
+    "write_trades_html",
+]
 
 
 def __getattr__(name: str) -> Any:

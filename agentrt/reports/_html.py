@@ -43,7 +43,7 @@ CSS = """
         --pos:#15803d; --neg:#b91c1c; --accent:#2563eb; }
 * { box-sizing: border-box; }
 html, body { margin:0; padding:0; background:var(--bg); color:var(--ink);
-        font-family: %(font)s; font-size:14px; line-height:1.45; }
+        font-family: __FONT__; font-size:14px; line-height:1.45; }
 main { max-width: 1280px; margin: 0 auto; padding: 24px 28px 48px; }
 header.page { display:flex; flex-wrap:wrap; align-items:baseline; justify-content:space-between;
         gap:8px 24px; border-bottom:1px solid var(--line); padding-bottom:14px; margin-bottom:18px; }
@@ -67,7 +67,7 @@ h3 { font-size:13px; margin:0 0 8px; font-weight:600; color:var(--muted);
 .card .hint { color:var(--muted); font-size:12px; }
 .pos { color:var(--pos); } .neg { color:var(--neg); }
 .tables { display:grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap:8px 24px; }
-table { border-collapse:collapse; width:100%%; font-variant-numeric: tabular-nums; }
+table { border-collapse:collapse; width:100%; font-variant-numeric: tabular-nums; }
 th, td { padding:5px 8px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; }
 td.num, th.num { text-align:right; white-space:nowrap; }
 td:first-child { white-space:nowrap; }
@@ -81,8 +81,8 @@ abbr[title] { text-decoration:none; border-bottom:1px dotted #94a3b8; cursor:hel
         background:#fef3c7; color:#92400e; margin:0 6px 6px 0; }
 .badge.ok { background:#dcfce7; color:#166534; }
 footer { color:var(--muted); font-size:12px; margin-top:28px; text-align:center; }
-.plot { width:100%%; }
-""" % {"font": FONT_STACK}
+.plot { width:100%; }
+""".replace("__FONT__", FONT_STACK)
 
 
 def plotly_js() -> str:
@@ -181,7 +181,9 @@ def is_missing(value: object) -> bool:
 
 def local_times(values: Any, tz: str | None) -> pd.DatetimeIndex:
     """Datetimes as naive wall-clock times in ``tz`` (plotly.js ignores UTC offsets)."""
-    times = pd.DatetimeIndex(pd.to_datetime(values))
+    from agentrt.reports.metrics import DEFAULT_TZ, to_datetimes
+
+    times = to_datetimes(values, tz or DEFAULT_TZ)
     if times.tz is not None:
         if tz is not None:
             times = times.tz_convert(tz)
@@ -204,7 +206,7 @@ def fmt_num(value: object, *, digits: int = 2) -> str:
 def fmt_int(value: object) -> str:
     if not _finite(value):
         return "—"
-    return f"{int(round(float(value))):,d}"
+    return f"{round(float(value)):,d}"
 
 
 def sign_class(value: object) -> str:

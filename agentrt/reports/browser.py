@@ -28,7 +28,12 @@ CHROMIUM_ENV = "AGENTRT_CHROMIUM"
 CHECK_VERSION = 1
 
 _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome", "headless_shell")
-_KNOWN_PATHS = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+_KNOWN_PATHS = (
+    "/usr/bin/chromium",
+    "/usr/lib/chromium/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+)
 
 _BASE_FLAGS = (
     "--headless",
@@ -68,14 +73,15 @@ _PROBE = """<script id="agentrt-check-probe">
   function report() {
     var divs = document.querySelectorAll(".plotly-graph-div"), rendered = [], pending = [], network = [];
     for (var i = 0; i < divs.length; i++) {
-      (divs[i].classList.contains("js-plotly-plot") && divs[i].querySelector(".main-svg") ? rendered : pending).push(divs[i].id);
+      var drawn = divs[i].classList.contains("js-plotly-plot") && divs[i].querySelector(".main-svg");
+      (drawn ? rendered : pending).push(divs[i].id);
     }
     try {
       performance.getEntriesByType("resource").forEach(function (r) {
         if (/^(https?|wss?|ftp):/i.test(r.name)) { network.push(r.name); }
       });
     } catch (err) {}
-    var result = {version: %(version)d, errors: errors, console_errors: consoleErrors, plots: divs.length,
+    var result = {version: __VERSION__, errors: errors, console_errors: consoleErrors, plots: divs.length,
       rendered: rendered.length, svg: document.querySelectorAll(".js-plotly-plot .main-svg").length,
       rendered_ids: rendered, pending_ids: pending, network: network,
       plotly_version: window.Plotly ? (window.Plotly.version || "unknown") : null, title: document.title};
@@ -86,7 +92,7 @@ _PROBE = """<script id="agentrt-check-probe">
   window.addEventListener("load", function () { setTimeout(report, 1500); });
 })();
 </script>
-""" % {"version": CHECK_VERSION}
+""".replace("__VERSION__", str(CHECK_VERSION))
 
 _MARKER = re.compile(r'<pre id="agentrt-check"[^>]*>(.*?)</pre>', re.DOTALL)
 _HEAD = re.compile(r"<head[^>]*>", re.IGNORECASE)
@@ -210,7 +216,9 @@ def _run(chromium: str, args: list[str], profile: Path, timeout_s: float) -> sub
             f"{chromium} starts headless on this machine"
         ) from None
     if process.returncode != 0:
-        raise RuntimeError(f"Chromium exited with code {process.returncode} for {args[0]}; stderr tail: {_tail(stderr)}")
+        raise RuntimeError(
+            f"Chromium exited with code {process.returncode} for {args[0]}; stderr tail: {_tail(stderr)}"
+        )
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 

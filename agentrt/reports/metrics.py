@@ -85,7 +85,7 @@ def infer_periods_per_year(index: Iterable[object]) -> int:
     median number of bars per calendar day times 252 (or 365 for 7-day markets).
     Fewer than two timestamps give 252.
     """
-    times = pd.DatetimeIndex(pd.to_datetime(list(index) if not isinstance(index, pd.Index) else index))
+    times = to_datetimes(list(index) if not isinstance(index, pd.Index) else index)
     times = times.dropna().sort_values().unique()
     if len(times) < 2:
         return 252
@@ -95,7 +95,7 @@ def infer_periods_per_year(index: Iterable[object]) -> int:
     days_per_year = 365 if weekend_share > 0.10 else 252
     if median < pd.Timedelta(hours=20):
         bars_per_day = pd.Series(1, index=times).groupby(times.normalize()).size().median()
-        return int(round(float(bars_per_day) * days_per_year))
+        return round(float(bars_per_day) * days_per_year)
     days = median / pd.Timedelta(days=1)
     if days <= 4:
         return days_per_year
@@ -187,7 +187,7 @@ def compute_metrics(
         "profit_factor": _ratio(float(wins.sum()), float(-losses.sum())) if len(pnl) else None,
         "avg_win": float(wins.mean()) if len(wins) else None,
         "avg_loss": float(losses.mean()) if len(losses) else None,
-        "num_trades": int(len(pnl)),
+        "num_trades": len(pnl),
         "num_fills": _num_fills(trades),
         "exposure_time": _exposure(stats),
         "benchmark_return": bench_return,
@@ -325,7 +325,14 @@ def _position_events(trades: pd.DataFrame | None) -> pd.DataFrame:
     keep = (is_fill | is_lifecycle).fillna(False)
     frame, status, asset_type = frame[keep], status[keep], asset_type[keep]
     side = frame["side"].astype("string").str.strip().str.lower()
-    sign = pd.Series(np.where(side.str.startswith("buy").fillna(False), 1.0, np.where(side.str.startswith("sell").fillna(False), -1.0, np.nan)), index=frame.index)
+    sign = pd.Series(
+        np.where(
+            side.str.startswith("buy").fillna(False),
+            1.0,
+            np.where(side.str.startswith("sell").fillna(False), -1.0, np.nan),
+        ),
+        index=frame.index,
+    )
     bad = status.isin(_FILL_STATUSES) & sign.isna()
     if bad.any():
         first = frame[bad].iloc[0]
@@ -335,11 +342,9 @@ def _position_events(trades: pd.DataFrame | None) -> pd.DataFrame:
         )
     out = pd.DataFrame(
         {
-            "time": pd.to_datetime(frame["time"]),
+            "time": to_datetimes(frame["time"]),
             "symbol": frame["symbol"].astype("string"),
-            "order_id": frame["identifier"].astype("string").fillna("")
-            if "identifier" in frame.columns
-            else "",
+            "order_id": frame["identifier"].astype("string").fillna("") if "identifier" in frame.columns else "",
             "asset_type": asset_type,
             "status": status,
             "sign": sign,
@@ -369,6 +374,18 @@ def _position_events(trades: pd.DataFrame | None) -> pd.DataFrame:
     return out.sort_values("time", kind="mergesort").reset_index(drop=True)
 
 
+def to_datetimes(values: object, tz: str = DEFAULT_TZ) -> pd.DatetimeIndex:
+    """Parse datetimes, including ISO strings with mixed UTC offsets (EST/EDT), as one index.
+
+    Strings with differing offsets (as read back from a CSV) are converted to ``tz``;
+    naive values stay naive.
+    """
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(values))
+    except (ValueError, TypeError):
+        return pd.DatetimeIndex(pd.to_datetime(values, utc=True)).tz_convert(tz)
+
+
 def _cash_adjusted_equity(stats: pd.DataFrame) -> pd.Series:
     if stats is None or len(stats) == 0:
         raise ValueError("stats is empty; compute_metrics needs at least one row with a cash_adjusted_value")
@@ -382,21 +399,17 @@ def _cash_adjusted_equity(stats: pd.DataFrame) -> pd.Series:
             "every stats row needs a finite cash_adjusted_value (fill it before computing metrics)"
         )
     if values[0] <= 0:
-        raise ValueError(
-            f"stats.cash_adjusted_value starts at {values[0]!r}; expected a positive starting budget"
-        )
+        raise ValueError(f"stats.cash_adjusted_value starts at {values[0]!r}; expected a positive starting budget")
     return pd.Series(values, index=times, name="cash_adjusted_value")
 
 
 def _stats_times(stats: pd.DataFrame) -> pd.DatetimeIndex:
     if "datetime" in stats.columns:
-        times = pd.DatetimeIndex(pd.to_datetime(stats["datetime"]))
+        times = to_datetimes(stats["datetime"])
     elif isinstance(stats.index, pd.DatetimeIndex):
         times = stats.index
     else:
-        raise ValueError(
-            "stats has no 'datetime' column and no DatetimeIndex; add the bar time as a 'datetime' column"
-        )
+        raise ValueError("stats has no 'datetime' column and no DatetimeIndex; add the bar time as a 'datetime' column")
     if times.tz is None:
         times = times.tz_localize(DEFAULT_TZ)
     return times
@@ -466,7 +479,10 @@ def _aligned_levels(equity: pd.Series, benchmark: pd.Series | None, ppy: float) 
     """Strategy and benchmark levels on common dates (daily or coarser) or bar times (intraday)."""
     if benchmark is None or len(benchmark) == 0:
         return None
-    bench = pd.Series(pd.to_numeric(pd.Series(benchmark).to_numpy(), errors="coerce"), index=pd.to_datetime(benchmark.index))
+    bench = pd.Series(
+        pd.to_numeric(pd.Series(benchmark).to_numpy(), errors="coerce"),
+        index=to_datetimes(benchmark.index, str(equity.index.tz)),
+    )
     bench = bench[np.isfinite(bench.to_numpy(dtype=float))]
     tz = equity.index.tz
     if ppy <= 366:
@@ -523,7 +539,11 @@ def _net_external_cash_flow(trades: pd.DataFrame | None) -> float:
     amount = pd.to_numeric(frame["cash_event_amount"], errors="coerce").fillna(0.0)
     if "cash_event_direction" in frame.columns:
         direction = frame["cash_event_direction"].astype("string").str.lower()
-        signed = np.where(direction.eq("out").fillna(False), -amount.abs(), np.where(direction.eq("in").fillna(False), amount.abs(), amount))
+        signed = np.where(
+            direction.eq("out").fillna(False),
+            -amount.abs(),
+            np.where(direction.eq("in").fillna(False), amount.abs(), amount),
+        )
     else:
         signed = amount.to_numpy()
     return float(np.sum(signed))

@@ -18,13 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from agentrt.reports import _html
+from agentrt.reports import _frames, _html
 from agentrt.reports._html import COLORS, esc, fmt_int, fmt_num, hover_esc, is_missing, sign_class
-from agentrt.reports.metrics import DEFAULT_TZ, round_trips
+from agentrt.reports.metrics import DEFAULT_TZ, round_trips, to_datetimes
 
-_FILL = frozenset({"fill", "filled", "partial_fill", "partially_filled"})
-_LIFECYCLE = frozenset({"cash_settled", "assigned", "exercised"})
-_INDICATOR_COLUMNS = ("datetime", "kind", "name", "value", "color", "symbol", "asset", "detail_text")
+_FILL = _frames.FILL_STATUSES
+_LIFECYCLE = _frames.LIFECYCLE_STATUSES
 _CASH_STYLE = {
     "deposit": ("Deposit", "circle", "#16a34a"),
     "withdrawal": ("Withdrawal", "circle", "#dc2626"),
@@ -65,9 +64,9 @@ def write_trades_html(
 
     prices = dict(prices or {})
     tz = _display_tz(stats, prices)
-    events = _trade_events(trades, tz)
-    cash = _cash_events(trades, tz)
-    marks = _indicator_rows(indicators, tz)
+    events = _frames.trade_events(trades, tz)
+    cash = _frames.cash_events(trades, tz)
+    marks = _frames.indicator_rows(indicators, tz)
     fills = events[events["status"].isin(_FILL)]
     trips = round_trips(trades)
 
@@ -80,7 +79,12 @@ def write_trades_html(
     for symbol in _symbols(fills, events, prices, marks):
         symbol_events = events[events["symbol"] == symbol]
         figure = _price_figure(
-            symbol, prices.get(symbol), symbol_events, marks[marks["asset"] == symbol], tz, _html.slug(symbol, used=used, prefix="price-")
+            symbol,
+            prices.get(symbol),
+            symbol_events,
+            marks[marks["asset"] == symbol],
+            tz,
+            _html.slug(symbol, used=used, prefix="price-"),
         )
         sections.append(_panel(symbol, figure, note=_symbol_note(symbol_events, trips, symbol)))
     sections.append(_round_trips_section(trips, tz))
@@ -90,7 +94,7 @@ def write_trades_html(
 
 def _display_tz(stats: pd.DataFrame | None, prices: Mapping[str, pd.DataFrame]) -> str:
     if stats is not None and "datetime" in stats.columns:
-        tz = pd.DatetimeIndex(pd.to_datetime(stats["datetime"])).tz
+        tz = to_datetimes(stats["datetime"]).tz
         if tz is not None:
             return str(tz)
     for frame in prices.values():
@@ -100,89 +104,9 @@ def _display_tz(stats: pd.DataFrame | None, prices: Mapping[str, pd.DataFrame]) 
     return DEFAULT_TZ
 
 
-def _column(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
-    if name in frame.columns:
-        return frame[name]
-    return pd.Series([default] * len(frame), index=frame.index, dtype=object)
-
-
-def _text(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: "" if is_missing(v) else str(v).strip())
-
-
-def _trade_events(trades: pd.DataFrame | None, tz: str) -> pd.DataFrame:
-    columns = ["time", "symbol", "asset_type", "side", "type", "status", "price", "quantity", "multiplier",
-               "fees", "reason", "identifier"]
-    if trades is None or len(trades) == 0 or "symbol" not in trades.columns:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns}).assign(time=pd.DatetimeIndex([]))
-    frame = trades
-    if "event_kind" in frame.columns:
-        frame = frame[_text(frame["event_kind"]).str.lower() == "trade"]
-    out = pd.DataFrame(
-        {
-            "time": _html.local_times(_column(frame, "time"), tz),
-            "symbol": _text(_column(frame, "symbol")),
-            "asset_type": _text(_column(frame, "asset_type")).str.lower(),
-            "side": _text(_column(frame, "side")).str.lower(),
-            "type": _text(_column(frame, "type")).str.lower(),
-            "status": _text(_column(frame, "status")).str.lower(),
-            "price": pd.to_numeric(_column(frame, "price"), errors="coerce"),
-            "quantity": pd.to_numeric(_column(frame, "quantity"), errors="coerce"),
-            "multiplier": pd.to_numeric(_column(frame, "multiplier"), errors="coerce"),
-            "fees": pd.to_numeric(_column(frame, "fees"), errors="coerce"),
-            "reason": _text(_column(frame, "reason")),
-            "identifier": _text(_column(frame, "identifier")),
-        }
-    )
-    out = out[out["symbol"] != ""]
-    return out.sort_values("time", kind="mergesort").reset_index(drop=True)
-
-
-def _cash_events(trades: pd.DataFrame | None, tz: str) -> pd.DataFrame:
-    columns = ["time", "kind", "amount", "direction", "reason", "external"]
-    if trades is None or len(trades) == 0 or "event_kind" not in trades.columns:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns}).assign(time=pd.DatetimeIndex([]))
-    frame = trades[_text(trades["event_kind"]).str.lower() == "cash_event"]
-    amount = pd.to_numeric(_column(frame, "cash_event_amount"), errors="coerce")
-    direction = _text(_column(frame, "cash_event_direction")).str.lower()
-    signed = np.where(direction == "out", -amount.abs(), np.where(direction == "in", amount.abs(), amount))
-    out = pd.DataFrame(
-        {
-            "time": _html.local_times(_column(frame, "time"), tz),
-            "kind": _text(_column(frame, "cash_event_type")).str.lower(),
-            "amount": signed,
-            "direction": direction,
-            "reason": _text(_column(frame, "cash_event_reason")),
-            "external": _column(frame, "is_external_cash_flow").map(lambda v: (not is_missing(v)) and str(v).lower() in ("true", "1", "yes")),
-        }
-    )
-    return out.sort_values("time", kind="mergesort").reset_index(drop=True)
-
-
-def _indicator_rows(indicators: pd.DataFrame | None, tz: str) -> pd.DataFrame:
-    if indicators is None or len(indicators) == 0:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _INDICATOR_COLUMNS})
-        frame["datetime"] = pd.DatetimeIndex([])
-        frame["value"] = pd.Series(dtype=float)
-        return frame
-    asset = _column(indicators, "asset").map(lambda v: None if is_missing(v) or str(v).strip() == "" else str(v).strip())
-    out = pd.DataFrame(
-        {
-            "datetime": _html.local_times(_column(indicators, "datetime"), tz),
-            "kind": _text(_column(indicators, "kind")).str.lower(),
-            "name": _text(_column(indicators, "name")).replace("", "unnamed"),
-            "value": pd.to_numeric(_column(indicators, "value"), errors="coerce"),
-            "color": _text(_column(indicators, "color")),
-            "symbol": _text(_column(indicators, "symbol")),
-            "asset": asset.astype(object),
-            "detail_text": _text(_column(indicators, "detail_text")),
-            "size": pd.to_numeric(_column(indicators, "size", np.nan), errors="coerce"),
-        }
-    )
-    return out.sort_values("datetime", kind="mergesort").reset_index(drop=True)
-
-
-def _symbols(fills: pd.DataFrame, events: pd.DataFrame, prices: Mapping[str, pd.DataFrame], marks: pd.DataFrame) -> list[str]:
+def _symbols(
+    fills: pd.DataFrame, events: pd.DataFrame, prices: Mapping[str, pd.DataFrame], marks: pd.DataFrame
+) -> list[str]:
     traded = set(fills["symbol"]) | set(events["symbol"])
     others = (set(prices) | {a for a in marks["asset"] if not is_missing(a)}) - traded
     return sorted(traded) + sorted(others)
@@ -202,7 +126,8 @@ def _header(title: str, events: pd.DataFrame, fills: pd.DataFrame, cash: pd.Data
     symbols = len(set(fills["symbol"]))
     return (
         f'<header class="page"><h1>{esc(title)}</h1><p class="sub">{span}{len(fills):,d} fills in {symbols:,d} '
-        f"symbol{'s' if symbols != 1 else ''} &middot; {len(cash):,d} cash events &middot; times in {esc(tz)}</p></header>"
+        f"symbol{'s' if symbols != 1 else ''} &middot; {len(cash):,d} cash events &middot; "
+        f"times in {esc(tz)}</p></header>"
     )
 
 
@@ -226,8 +151,10 @@ def _symbol_note(events: pd.DataFrame, trips: pd.DataFrame, symbol: str) -> str:
     pnl = trips.loc[trips["symbol"] == symbol, "pnl"].sum() if len(trips) else 0.0
     css = sign_class(pnl)
     return (
-        f"{len(fills):,d} fills ({buys} buys, {sells} sells) &middot; fees {fmt_num(fills['fees'].fillna(0).sum())} &middot; "
-        f'realised P&amp;L <span class="{css}">{fmt_num(pnl)}</span> &middot; {unfilled} unfilled orders (toggle in legend)'
+        f"{len(fills):,d} fills ({buys} buys, {sells} sells) &middot; "
+        f"fees {fmt_num(fills['fees'].fillna(0).sum())} &middot; "
+        f'realised P&amp;L <span class="{css}">{fmt_num(pnl)}</span> &middot; '
+        f"{unfilled} unfilled orders (toggle in legend)"
     )
 
 
@@ -239,8 +166,13 @@ def _portfolio_figure(stats, cash: pd.DataFrame, marks: pd.DataFrame, tz: str) -
     markers = marks[marks["kind"] == "marker"]
     has_values = stats is not None and len(stats) > 0
     two_rows = has_values and len(lines) > 0
-    fig = make_subplots(rows=2 if two_rows else 1, cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        row_heights=[0.68, 0.32] if two_rows else None)
+    fig = make_subplots(
+        rows=2 if two_rows else 1,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.06,
+        row_heights=[0.68, 0.32] if two_rows else None,
+    )
     line_row = 2 if two_rows else 1
 
     times = pv = None
@@ -252,9 +184,19 @@ def _portfolio_figure(stats, cash: pd.DataFrame, marks: pd.DataFrame, tz: str) -
             ("cash", "Cash", {"color": COLORS["cash"], "width": 1, "dash": "dot"}, "legendonly"),
         ):
             if column in stats.columns:
-                fig.add_trace(go.Scatter(x=times, y=pd.to_numeric(stats[column], errors="coerce").to_numpy(dtype=float),
-                                         name=name, mode="lines", line=style, visible=visible,
-                                         hovertemplate=f"{name} %{{y:,.2f}}<extra></extra>"), row=1, col=1)
+                fig.add_trace(
+                    go.Scatter(
+                        x=times,
+                        y=pd.to_numeric(stats[column], errors="coerce").to_numpy(dtype=float),
+                        name=name,
+                        mode="lines",
+                        line=style,
+                        visible=visible,
+                        hovertemplate=f"{name} %{{y:,.2f}}<extra></extra>",
+                    ),
+                    row=1,
+                    col=1,
+                )
         if "portfolio_value" in stats.columns:
             pv = pd.to_numeric(stats["portfolio_value"], errors="coerce").to_numpy(dtype=float)
 
@@ -274,9 +216,19 @@ def _portfolio_figure(stats, cash: pd.DataFrame, marks: pd.DataFrame, tz: str) -
             f"{'<br>' + hover_esc(row.reason) if row.reason else ''}<br>{row.time:%Y-%m-%d %H:%M}"
             for row in group.itertuples(index=False)
         ]
-        fig.add_trace(go.Scatter(x=when, y=y, name=label, mode="markers", text=hover, hovertemplate="%{text}<extra></extra>",
-                                 marker={"symbol": symbol, "size": 12, "color": color, "line": {"color": "#0f172a", "width": 1}}),
-                      row=1, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=when,
+                y=y,
+                name=label,
+                mode="markers",
+                text=hover,
+                hovertemplate="%{text}<extra></extra>",
+                marker={"symbol": symbol, "size": 12, "color": color, "line": {"color": "#0f172a", "width": 1}},
+            ),
+            row=1,
+            col=1,
+        )
 
     _add_lines(fig, lines, row=line_row)
     # A marker with a value goes on the indicator row when there is one; every other marker
@@ -304,92 +256,157 @@ def _portfolio_figure(stats, cash: pd.DataFrame, marks: pd.DataFrame, tz: str) -
     return _html.figure_div(fig, "portfolio", height=560 if two_rows else 420)
 
 
-def _price_figure(symbol: str, frame: pd.DataFrame | None, events: pd.DataFrame, marks: pd.DataFrame, tz: str, div_id: str) -> str:
+def _price_figure(
+    symbol: str, frame: pd.DataFrame | None, events: pd.DataFrame, marks: pd.DataFrame, tz: str, div_id: str
+) -> str:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    ohlc = _ohlc(frame, tz)
+    ohlc = _frames.ohlc(frame, tz)
     has_volume = ohlc is not None and "volume" in ohlc.columns and ohlc["volume"].notna().any()
-    fig = make_subplots(rows=2 if has_volume else 1, cols=1, shared_xaxes=True, vertical_spacing=0.03,
-                        row_heights=[0.8, 0.2] if has_volume else None)
+    fig = make_subplots(
+        rows=2 if has_volume else 1,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.03,
+        row_heights=[0.8, 0.2] if has_volume else None,
+    )
     if ohlc is not None:
         if {"open", "high", "low", "close"} <= set(ohlc.columns):
-            fig.add_trace(go.Candlestick(x=ohlc.index, open=ohlc["open"], high=ohlc["high"], low=ohlc["low"], close=ohlc["close"],
-                                         name=symbol, increasing={"line": {"color": "#0f766e"}, "fillcolor": "#99f6e4"},
-                                         decreasing={"line": {"color": "#9f1239"}, "fillcolor": "#fecdd3"}),
-                          row=1, col=1)
+            fig.add_trace(
+                go.Candlestick(
+                    x=ohlc.index,
+                    open=ohlc["open"],
+                    high=ohlc["high"],
+                    low=ohlc["low"],
+                    close=ohlc["close"],
+                    name=symbol,
+                    increasing={"line": {"color": "#0f766e"}, "fillcolor": "#99f6e4"},
+                    decreasing={"line": {"color": "#9f1239"}, "fillcolor": "#fecdd3"},
+                ),
+                row=1,
+                col=1,
+            )
         elif "close" in ohlc.columns:
-            fig.add_trace(go.Scatter(x=ohlc.index, y=ohlc["close"], name=f"{symbol} close", mode="lines",
-                                     line={"color": "#334155", "width": 1.5}), row=1, col=1)
+            fig.add_trace(
+                go.Scatter(
+                    x=ohlc.index,
+                    y=ohlc["close"],
+                    name=f"{symbol} close",
+                    mode="lines",
+                    line={"color": "#334155", "width": 1.5},
+                ),
+                row=1,
+                col=1,
+            )
         if has_volume:
-            fig.add_trace(go.Bar(x=ohlc.index, y=ohlc["volume"], name="Volume", marker={"color": "#cbd5e1"},
-                                 showlegend=False, hovertemplate="volume %{y:,.0f}<extra></extra>"), row=2, col=1)
+            fig.add_trace(
+                go.Bar(
+                    x=ohlc.index,
+                    y=ohlc["volume"],
+                    name="Volume",
+                    marker={"color": "#cbd5e1"},
+                    showlegend=False,
+                    hovertemplate="volume %{y:,.0f}<extra></extra>",
+                ),
+                row=2,
+                col=1,
+            )
     _add_lines(fig, marks[marks["kind"] == "line"], row=1)
     for (name, marker_symbol, color), group in _marker_groups(marks[marks["kind"] == "marker"]):
         when = pd.DatetimeIndex(group["datetime"])
         y = group["value"].to_numpy(dtype=float)
         if ohlc is not None and "close" in ohlc.columns and not np.isfinite(y).all():
-            positions = np.clip(np.searchsorted(ohlc.index.to_numpy(), when.to_numpy(), side="right") - 1, 0, len(ohlc) - 1)
+            positions = np.clip(
+                np.searchsorted(ohlc.index.to_numpy(), when.to_numpy(), side="right") - 1, 0, len(ohlc) - 1
+            )
             y = np.where(np.isfinite(y), y, ohlc["close"].to_numpy(dtype=float)[positions])
         _add_markers(fig, name, marker_symbol, color, group, when, y, row=1)
 
     fills = events[events["status"].isin(_FILL)]
     buys = fills[fills["side"].str.startswith("buy")]
     sells = fills[fills["side"].str.startswith("sell")]
-    for part, label, marker_symbol, color in ((buys, "Buy", "triangle-up", COLORS["buy"]), (sells, "Sell", "triangle-down", COLORS["sell"])):
+    for part, label, marker_symbol, color in (
+        (buys, "Buy", "triangle-up", COLORS["buy"]),
+        (sells, "Sell", "triangle-down", COLORS["sell"]),
+    ):
         if len(part):
-            fig.add_trace(go.Scatter(x=pd.DatetimeIndex(part["time"]), y=part["price"], name=label, mode="markers",
-                                     text=[_trade_hover(row) for row in part.itertuples(index=False)],
-                                     hovertemplate="%{text}<extra></extra>",
-                                     marker={"symbol": marker_symbol, "size": 13, "color": color,
-                                             "line": {"color": "#0f172a", "width": 1}}), row=1, col=1)
-    lifecycle = events[events["status"].isin(_LIFECYCLE | {"expired"}) & events["asset_type"].eq("option") & events["price"].notna()]
+            fig.add_trace(
+                go.Scatter(
+                    x=pd.DatetimeIndex(part["time"]),
+                    y=part["price"],
+                    name=label,
+                    mode="markers",
+                    text=[_trade_hover(row) for row in part.itertuples(index=False)],
+                    hovertemplate="%{text}<extra></extra>",
+                    marker={
+                        "symbol": marker_symbol,
+                        "size": 13,
+                        "color": color,
+                        "line": {"color": "#0f172a", "width": 1},
+                    },
+                ),
+                row=1,
+                col=1,
+            )
+    lifecycle = events[
+        events["status"].isin(_LIFECYCLE | {"expired"}) & events["asset_type"].eq("option") & events["price"].notna()
+    ]
     if len(lifecycle):
-        fig.add_trace(go.Scatter(x=pd.DatetimeIndex(lifecycle["time"]), y=lifecycle["price"], name="Option lifecycle", mode="markers",
-                                 text=[_trade_hover(row) for row in lifecycle.itertuples(index=False)],
-                                 hovertemplate="%{text}<extra></extra>",
-                                 marker={"symbol": "x", "size": 11, "color": "#7c3aed"}), row=1, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=pd.DatetimeIndex(lifecycle["time"]),
+                y=lifecycle["price"],
+                name="Option lifecycle",
+                mode="markers",
+                text=[_trade_hover(row) for row in lifecycle.itertuples(index=False)],
+                hovertemplate="%{text}<extra></extra>",
+                marker={"symbol": "x", "size": 11, "color": "#7c3aed"},
+            ),
+            row=1,
+            col=1,
+        )
     unfilled = events[~events["status"].isin(_FILL | _LIFECYCLE) & events["price"].notna()]
     unfilled = unfilled[~(unfilled["status"].eq("expired") & unfilled["asset_type"].eq("option"))]
     if len(unfilled):
-        fig.add_trace(go.Scatter(x=pd.DatetimeIndex(unfilled["time"]), y=unfilled["price"], name="Unfilled orders", mode="markers",
-                                 visible="legendonly", text=[_trade_hover(row) for row in unfilled.itertuples(index=False)],
-                                 hovertemplate="%{text}<extra></extra>",
-                                 marker={"symbol": "circle-open", "size": 11, "color": COLORS["muted"], "line": {"width": 2}}),
-                      row=1, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=pd.DatetimeIndex(unfilled["time"]),
+                y=unfilled["price"],
+                name="Unfilled orders",
+                mode="markers",
+                visible="legendonly",
+                text=[_trade_hover(row) for row in unfilled.itertuples(index=False)],
+                hovertemplate="%{text}<extra></extra>",
+                marker={"symbol": "circle-open", "size": 11, "color": COLORS["muted"], "line": {"width": 2}},
+            ),
+            row=1,
+            col=1,
+        )
     fig.update_layout(**_html.base_layout(hovermode="closest", showlegend=True))
     fig.update_xaxes(rangeslider={"visible": False})
     fig.update_yaxes(title_text="price", row=1, col=1)
     return _html.figure_div(fig, div_id, height=560 if has_volume else 460)
 
 
-def _ohlc(frame: pd.DataFrame | None, tz: str) -> pd.DataFrame | None:
-    if frame is None or len(frame) == 0:
-        return None
-    data = frame.rename(columns={c: str(c).lower() for c in frame.columns})
-    if "datetime" in data.columns and not isinstance(data.index, pd.DatetimeIndex):
-        data = data.set_index("datetime")
-    keep = [c for c in ("open", "high", "low", "close", "volume") if c in data.columns]
-    if "close" not in keep:
-        return None
-    data = data[keep].apply(pd.to_numeric, errors="coerce")
-    data.index = _html.local_times(data.index, tz)
-    return data.sort_index(kind="mergesort")
-
-
 def _trade_hover(row: Any) -> str:
     side = (row.side or "?").upper().replace("_", " ")
     lines = [f"<b>{hover_esc(side)} {hover_esc(row.symbol)}</b> · {hover_esc(row.status.replace('_', ' '))}"]
-    quantity = fmt_num(row.quantity, digits=4).rstrip("0").rstrip(".") if not is_missing(row.quantity) else "?"
-    lines.append(f"qty {quantity} @ {fmt_num(row.price, digits=4)}")
+    lines.append(f"qty {_quantity(row.quantity)} @ {fmt_num(row.price, digits=4)}")
     if not is_missing(row.multiplier) and float(row.multiplier) not in (0.0, 1.0):
         lines.append(f"multiplier {fmt_num(row.multiplier, digits=0)}")
     lines.append(f"fees {fmt_num(0.0 if is_missing(row.fees) else row.fees)}")
-    lines.append(f"order {hover_esc(row.type or '?')}" + (f" · id {hover_esc(row.identifier)}" if row.identifier else ""))
+    lines.append(
+        f"order {hover_esc(row.type or '?')}" + (f" · id {hover_esc(row.identifier)}" if row.identifier else "")
+    )
     if row.reason:
         lines.append(f"reason: {hover_esc(_shorten(row.reason))}")
     lines.append(f"{row.time:%Y-%m-%d %H:%M}")
     return "<br>".join(lines)
+
+
+def _quantity(value: Any) -> str:
+    return fmt_num(value, digits=4).rstrip("0").rstrip(".") if not is_missing(value) else "?"
 
 
 def _shorten(text: str, limit: int = 160) -> str:
@@ -435,9 +452,18 @@ def _add_lines(fig: Any, lines: pd.DataFrame, *, row: int) -> None:
         group = lines[lines["name"] == name]
         colors = [c for c in group["color"] if c]
         color = _color(colors[0]) if colors else None
-        fig.add_trace(go.Scatter(x=pd.DatetimeIndex(group["datetime"]), y=group["value"].to_numpy(dtype=float), name=hover_esc(name),
-                                 mode="lines", line={"color": color, "width": 1.6},
-                                 hovertemplate=f"{hover_esc(name)} %{{y:,.4g}}<extra></extra>"), row=row, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=pd.DatetimeIndex(group["datetime"]),
+                y=group["value"].to_numpy(dtype=float),
+                name=hover_esc(name),
+                mode="lines",
+                line={"color": color, "width": 1.6},
+                hovertemplate=f"{hover_esc(name)} %{{y:,.4g}}<extra></extra>",
+            ),
+            row=row,
+            col=1,
+        )
 
 
 def _marker_groups(markers: pd.DataFrame) -> list[tuple[tuple[str, str, str], pd.DataFrame]]:
@@ -446,8 +472,17 @@ def _marker_groups(markers: pd.DataFrame) -> list[tuple[tuple[str, str, str], pd
     return [(key, group) for key, group in markers.groupby(["name", "symbol", "color"], sort=True)]
 
 
-def _add_markers(fig: Any, name: str, symbol: str, color: str, group: pd.DataFrame, when: pd.DatetimeIndex,
-                 y: np.ndarray, *, row: int) -> None:
+def _add_markers(
+    fig: Any,
+    name: str,
+    symbol: str,
+    color: str,
+    group: pd.DataFrame,
+    when: pd.DatetimeIndex,
+    y: np.ndarray,
+    *,
+    row: int,
+) -> None:
     import plotly.graph_objects as go
 
     sizes = group["size"].to_numpy(dtype=float)
@@ -459,9 +494,24 @@ def _add_markers(fig: Any, name: str, symbol: str, color: str, group: pd.DataFra
         + f"<br>{r.datetime:%Y-%m-%d %H:%M}"
         for r in group.itertuples(index=False)
     ]
-    fig.add_trace(go.Scatter(x=when, y=y, name=hover_esc(name), mode="markers", text=hover, hovertemplate="%{text}<extra></extra>",
-                             marker={"symbol": _marker_symbol(symbol), "size": size, "color": _color(color) or "#334155",
-                                     "line": {"color": "#0f172a", "width": 1}}), row=row, col=1)
+    fig.add_trace(
+        go.Scatter(
+            x=when,
+            y=y,
+            name=hover_esc(name),
+            mode="markers",
+            text=hover,
+            hovertemplate="%{text}<extra></extra>",
+            marker={
+                "symbol": _marker_symbol(symbol),
+                "size": size,
+                "color": _color(color) or "#334155",
+                "line": {"color": "#0f172a", "width": 1},
+            },
+        ),
+        row=row,
+        col=1,
+    )
 
 
 def _round_trips_section(trips: pd.DataFrame, tz: str) -> str:
@@ -474,9 +524,10 @@ def _round_trips_section(trips: pd.DataFrame, tz: str) -> str:
         exit_ = _html.local_times([trip.exit_time], tz)[0]
         rows.append(
             f"<tr><td>{esc(trip.symbol)}</td><td>{esc(trip.direction)}</td><td>{entry:%Y-%m-%d %H:%M}</td>"
-            f"<td>{exit_:%Y-%m-%d %H:%M}</td><td class=\"num\">{fmt_num(trip.quantity, digits=4).rstrip('0').rstrip('.')}</td>"
-            f'<td class="num">{fmt_num(trip.entry_price, digits=4)}</td><td class="num">{fmt_num(trip.exit_price, digits=4)}</td>'
-            f'<td class="num">{fmt_num(trip.fees)}</td><td class="num {sign_class(trip.pnl)}">{fmt_num(trip.pnl)}</td></tr>'
+            f'<td>{exit_:%Y-%m-%d %H:%M}</td><td class="num">{_quantity(trip.quantity)}</td>'
+            f'<td class="num">{fmt_num(trip.entry_price, digits=4)}</td>'
+            f'<td class="num">{fmt_num(trip.exit_price, digits=4)}</td><td class="num">{fmt_num(trip.fees)}</td>'
+            f'<td class="num {sign_class(trip.pnl)}">{fmt_num(trip.pnl)}</td></tr>'
         )
     wins = int((trips["pnl"] > 0).sum())
     note = (
@@ -486,7 +537,8 @@ def _round_trips_section(trips: pd.DataFrame, tz: str) -> str:
     )
     table = (
         '<div class="scroll"><table id="round-trips"><thead><tr><th>Symbol</th><th>Side</th><th>Entry</th><th>Exit</th>'
-        '<th class="num">Qty</th><th class="num">Entry price</th><th class="num">Exit price</th><th class="num">Fees</th>'
+        '<th class="num">Qty</th><th class="num">Entry price</th><th class="num">Exit price</th>'
+        '<th class="num">Fees</th>'
         f'<th class="num">P&amp;L</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
     )
     return _panel("Round trips", table, note=note)

@@ -2,8 +2,9 @@
 
 Names are loaded lazily on first access, so ``import agentrt.telemetry`` imports neither
 OpenTelemetry, pyarrow, DuckDB nor rich. Submodules: ``otel`` (tracing setup and GenAI
-span helpers), ``traces`` (trace JSON files), ``warnings`` (detectors), ``redact``
-(secret redaction), ``runindex`` (``agent_runs.parquet``), ``inspect`` (CLI backing).
+span helpers), ``traces`` (trace JSON files), ``warnings`` (detectors), ``lookahead``
+(the future-data walker), ``redact`` (secret redaction), ``runindex``
+(``agent_runs.parquet``), ``inspect`` (functions behind the ``traces`` CLI).
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ _EXPORTS: dict[str, str] = {
     "AgentWarning": "warnings",
     "WARNING_CODES": "warnings",
     "KNOWN_TRAINING_CUTOFFS": "warnings",
-    "find_future_data": "warnings",
-    "block_future_data": "warnings",
+    "find_future_data": "lookahead",
+    "block_future_data": "lookahead",
     "no_tool_calls": "warnings",
     "tool_error": "warnings",
     "order_without_evidence": "warnings",

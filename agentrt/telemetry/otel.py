@@ -9,8 +9,8 @@ flushes and detaches exactly what ``setup_tracing`` attached.
 The span helpers (:func:`backtest_span`, :func:`iteration_span`, :func:`agent_run_span`,
 :func:`model_call_span`, :func:`tool_call_span`) follow the OpenTelemetry GenAI semantic
 conventions. When no tracing is set up (no open ``TracingHandle`` and no SDK provider
-installed by the application) they yield a shared no-op span and cost about a
-microsecond.
+installed by the application) they return a shared no-op context manager yielding a
+no-op span, which costs about as much as a function call.
 
 Import policy: this module imports no ``opentelemetry`` package at import time; the
 SDK and exporters are imported inside :func:`setup_tracing` and only when a tracer is
@@ -19,14 +19,14 @@ active, so ``import agentrt.telemetry`` stays light.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import json
 import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,6 +197,65 @@ def __getattr__(name: str) -> Any:
     if name == "JsonLinesSpanExporter":
         return _jsonl_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _redacted_span(span: ReadableSpan) -> ReadableSpan:
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+
+    from agentrt.telemetry.redact import redact
+
+    attributes = dict(span.attributes or {})
+    clean = redact(attributes)
+    changed = clean != attributes
+    events = []
+    for event in span.events:
+        event_attributes = dict(event.attributes or {})
+        clean_event = redact(event_attributes)
+        if clean_event != event_attributes:
+            changed = True
+            event = Event(event.name, clean_event, event.timestamp)
+        events.append(event)
+    if not changed:
+        return span
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=clean,
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+class _RedactingExporterImpl:
+    """Passes spans to another exporter after redacting their attributes and events.
+
+    Libraries tracing into the same provider (Google ADK records prompts and tool payloads
+    in span attributes by default) must not ship secrets to an OTLP backend.
+    """
+
+    def __init__(self, inner: SpanExporter) -> None:
+        self.inner = inner
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.inner.export([_redacted_span(span) for span in spans])
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+
+def _redacting(inner: SpanExporter) -> SpanExporter:
+    cls = type("_RedactingSpanExporter", (_RedactingExporterImpl, _exporter_base()), {"__module__": __name__})
+    return cls(inner)
 
 
 # --------------------------------------------------------------------------- processor router
@@ -426,7 +485,7 @@ def setup_tracing(
         spans_path = Path(output_dir) / SPANS_FILENAME
         processors.append(SimpleSpanProcessor(_jsonl_class()(spans_path)))
     if protocol is not None:
-        processors.append(BatchSpanProcessor(_otlp_exporter(protocol)))
+        processors.append(BatchSpanProcessor(_redacting(_otlp_exporter(protocol))))
     processors.extend(SimpleSpanProcessor(exporter) for exporter in exporters)
 
     handle = TracingHandle(
@@ -481,16 +540,45 @@ def _clean(attributes: dict[str, Any]) -> dict[str, Any]:
     return {key: _attr_value(value) for key, value in attributes.items() if value is not None}
 
 
-@contextlib.contextmanager
-def _span(name: str, attributes: dict[str, Any], kind: str = "INTERNAL") -> Iterator[Any]:
-    tracer = _active_tracer()
-    if tracer is None:
-        yield NOOP_SPAN
-        return
+class _NoopContext:
+    """Context manager yielding ``NOOP_SPAN``; what every helper returns when tracing is off."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> Any:
+        return NOOP_SPAN
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NOOP_CONTEXT = _NoopContext()
+
+
+class _ErrorTypeContext:
+    """Wraps a span context manager and sets ``error.type`` when an exception escapes it."""
+
+    __slots__ = ("_inner", "_span")
+
+    def __init__(self, inner: AbstractContextManager[Any]) -> None:
+        self._inner = inner
+        self._span: Any = NOOP_SPAN
+
+    def __enter__(self) -> Any:
+        self._span = self._inner.__enter__()
+        return self._span
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool | None:
+        if exc_type is not None and self._span.is_recording():
+            self._span.set_attribute("error.type", exc_type.__qualname__)
+        return self._inner.__exit__(exc_type, exc, tb)
+
+
+def _start(tracer: Any, name: str, attributes: dict[str, Any], kind: str = "INTERNAL") -> AbstractContextManager[Any]:
     from opentelemetry.trace import SpanKind
 
-    with tracer.start_as_current_span(name, kind=SpanKind[kind], attributes=_clean(attributes)) as span:
-        yield span
+    # start_as_current_span records an escaping exception and sets status ERROR itself.
+    return tracer.start_as_current_span(name, kind=SpanKind[kind], attributes=_clean(attributes))
 
 
 _PROVIDER_BY_PREFIX = {
@@ -535,33 +623,40 @@ def provider_name_for(model: str) -> str | None:
     return None
 
 
-@contextlib.contextmanager
 def backtest_span(
     strategy: str, start: _dt.datetime | _dt.date | str, end: _dt.datetime | _dt.date | str
-) -> Iterator[Any]:
+) -> AbstractContextManager[Any]:
     """Root span of a backtest: ``backtest {strategy}`` with the simulated period."""
-    with _span(
+    tracer = _active_tracer()
+    if tracer is None:
+        return _NOOP_CONTEXT
+    return _start(
+        tracer,
         f"backtest {strategy}",
         {"agentrt.strategy": strategy, "agentrt.backtest.start": start, "agentrt.backtest.end": end},
-    ) as span:
-        yield span
+    )
 
 
-@contextlib.contextmanager
-def iteration_span(sim_time: _dt.datetime) -> Iterator[Any]:
+def iteration_span(sim_time: _dt.datetime) -> AbstractContextManager[Any]:
     """Span of one strategy iteration (one bar): ``iteration`` with ``agentrt.sim_time``."""
-    with _span("iteration", {"agentrt.sim_time": sim_time}) as span:
-        yield span
+    tracer = _active_tracer()
+    if tracer is None:
+        return _NOOP_CONTEXT
+    return _start(tracer, "iteration", {"agentrt.sim_time": sim_time})
 
 
-@contextlib.contextmanager
-def agent_run_span(agent: str, model: str, sim_time: _dt.datetime) -> Iterator[Any]:
+def agent_run_span(agent: str, model: str, sim_time: _dt.datetime) -> AbstractContextManager[Any]:
     """Span of one agent run: ``invoke_agent {agent}`` (GenAI ``invoke_agent`` operation).
 
-    Set the outcome with :func:`record_agent_outcome` (``agentrt.cache_hit``,
-    ``agentrt.cache_key``, ``agentrt.warnings``) before the block ends.
+    Use as ``with agent_run_span(...) as span:``; set the outcome with
+    :func:`record_agent_outcome` (``agentrt.cache_hit``, ``agentrt.cache_key``,
+    ``agentrt.warnings``) before the block ends.
     """
-    with _span(
+    tracer = _active_tracer()
+    if tracer is None:
+        return _NOOP_CONTEXT
+    return _start(
+        tracer,
         f"invoke_agent {agent}",
         {
             "gen_ai.operation.name": "invoke_agent",
@@ -570,19 +665,21 @@ def agent_run_span(agent: str, model: str, sim_time: _dt.datetime) -> Iterator[A
             "gen_ai.provider.name": provider_name_for(model),
             "agentrt.sim_time": sim_time,
         },
-    ) as span:
-        yield span
+    )
 
 
-@contextlib.contextmanager
-def model_call_span(model: str, *, provider: str | None = None) -> Iterator[Any]:
+def model_call_span(model: str, *, provider: str | None = None) -> AbstractContextManager[Any]:
     """Span of one model request: ``chat {model}`` (GenAI ``chat`` operation, kind CLIENT).
 
     ``gen_ai.provider.name`` (and the older ``gen_ai.system``) come from ``provider`` or are
     guessed from the model string. Set usage with :func:`record_model_usage`.
     """
+    tracer = _active_tracer()
+    if tracer is None:
+        return _NOOP_CONTEXT
     provider = provider or provider_name_for(model)
-    with _span(
+    return _start(
+        tracer,
         f"chat {model}",
         {
             "gen_ai.operation.name": "chat",
@@ -591,32 +688,32 @@ def model_call_span(model: str, *, provider: str | None = None) -> Iterator[Any]
             "gen_ai.system": provider,
         },
         kind="CLIENT",
-    ) as span:
-        yield span
+    )
 
 
-@contextlib.contextmanager
-def tool_call_span(tool_name: str, *, call_id: str | None = None, tool_type: str = "function") -> Iterator[Any]:
+def tool_call_span(
+    tool_name: str, *, call_id: str | None = None, tool_type: str = "function"
+) -> AbstractContextManager[Any]:
     """Span of one tool execution: ``execute_tool {tool}`` (GenAI ``execute_tool`` operation).
 
-    An exception escaping the block marks the span as an error; a tool error returned to
-    the model instead of raised is recorded with :func:`record_tool_error`.
+    An exception escaping the block marks the span as an error with ``error.type``; a tool
+    error returned to the model instead of raised is recorded with :func:`record_tool_error`.
     """
-    with _span(
-        f"execute_tool {tool_name}",
-        {
-            "gen_ai.operation.name": "execute_tool",
-            "gen_ai.tool.name": tool_name,
-            "gen_ai.tool.call.id": call_id,
-            "gen_ai.tool.type": tool_type,
-        },
-    ) as span:
-        try:
-            yield span
-        except BaseException as exc:
-            if span.is_recording():
-                span.set_attribute("error.type", type(exc).__qualname__)
-            raise
+    tracer = _active_tracer()
+    if tracer is None:
+        return _NOOP_CONTEXT
+    return _ErrorTypeContext(
+        _start(
+            tracer,
+            f"execute_tool {tool_name}",
+            {
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": tool_name,
+                "gen_ai.tool.call.id": call_id,
+                "gen_ai.tool.type": tool_type,
+            },
+        )
+    )
 
 
 def record_model_usage(

@@ -87,6 +87,7 @@ def is_secret_key(key: str) -> bool:
     norm = key.strip().lower().replace("-", "_").replace(" ", "_")
     secret = (
         norm in _SECRET_KEY_EXACT
+        or norm.rsplit(".", 1)[-1] in _SECRET_KEY_EXACT  # http.request.header.authorization
         or norm.endswith("_token")
         or norm.endswith("_api_key")
         or any(part in norm for part in _SECRET_KEY_SUBSTRINGS)

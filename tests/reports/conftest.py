@@ -23,9 +23,25 @@ DEPOSIT_BAR, DEPOSIT = 200, 20_000.0
 WITHDRAWAL_BAR, WITHDRAWAL = 350, 10_000.0
 
 TRADE_COLUMNS = [
-    "event_kind", "time", "strategy", "identifier", "symbol", "asset_type", "side", "type", "status",
-    "price", "quantity", "multiplier", "fees", "reason", "cash_event_type", "cash_event_amount",
-    "cash_event_reason", "cash_event_direction", "is_external_cash_flow",
+    "event_kind",
+    "time",
+    "strategy",
+    "identifier",
+    "symbol",
+    "asset_type",
+    "side",
+    "type",
+    "status",
+    "price",
+    "quantity",
+    "multiplier",
+    "fees",
+    "reason",
+    "cash_event_type",
+    "cash_event_amount",
+    "cash_event_reason",
+    "cash_event_direction",
+    "is_external_cash_flow",
 ]
 
 
@@ -92,20 +108,49 @@ def make_prices(n: int = N_BARS) -> dict[str, pd.DataFrame]:
 def _trade(time, symbol, side, status, price, quantity, *, order_type="market", reason="", ident=""):
     fees = round(1.0 + 0.0005 * price * quantity, 2) if status in ("fill", "partial_fill") else 0.0
     return {
-        "event_kind": "trade", "time": time, "strategy": "AgentMomentum", "identifier": ident or f"o-{symbol}-{time:%Y%m%d}-{side}",
-        "symbol": symbol, "asset_type": "stock", "side": side, "type": order_type, "status": status,
-        "price": price, "quantity": quantity, "multiplier": 1.0, "fees": fees, "reason": reason,
-        "cash_event_type": None, "cash_event_amount": np.nan, "cash_event_reason": None,
-        "cash_event_direction": None, "is_external_cash_flow": None,
+        "event_kind": "trade",
+        "time": time,
+        "strategy": "AgentMomentum",
+        "identifier": ident or f"o-{symbol}-{time:%Y%m%d}-{side}",
+        "symbol": symbol,
+        "asset_type": "stock",
+        "side": side,
+        "type": order_type,
+        "status": status,
+        "price": price,
+        "quantity": quantity,
+        "multiplier": 1.0,
+        "fees": fees,
+        "reason": reason,
+        "cash_event_type": None,
+        "cash_event_amount": np.nan,
+        "cash_event_reason": None,
+        "cash_event_direction": None,
+        "is_external_cash_flow": None,
     }
 
 
 def _cash(time, kind, amount, direction, external, reason):
     return {
-        "event_kind": "cash_event", "time": time, "strategy": "AgentMomentum", "identifier": None, "symbol": None,
-        "asset_type": None, "side": None, "type": None, "status": None, "price": np.nan, "quantity": np.nan,
-        "multiplier": np.nan, "fees": np.nan, "reason": None, "cash_event_type": kind, "cash_event_amount": amount,
-        "cash_event_reason": reason, "cash_event_direction": direction, "is_external_cash_flow": external,
+        "event_kind": "cash_event",
+        "time": time,
+        "strategy": "AgentMomentum",
+        "identifier": None,
+        "symbol": None,
+        "asset_type": None,
+        "side": None,
+        "type": None,
+        "status": None,
+        "price": np.nan,
+        "quantity": np.nan,
+        "multiplier": np.nan,
+        "fees": np.nan,
+        "reason": None,
+        "cash_event_type": kind,
+        "cash_event_amount": amount,
+        "cash_event_reason": reason,
+        "cash_event_direction": direction,
+        "is_external_cash_flow": external,
     }
 
 
@@ -118,13 +163,19 @@ def make_trades(prices: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = [
         _trade(times[25], "AAPL", "buy", "fill", px("AAPL", 25), 100, reason="agent: momentum breakout"),
         _trade(times[30], "SPY", "buy", "fill", px("SPY", 30), 20, order_type="limit", reason="agent: add beta"),
-        _trade(times[40], "AAPL", "buy", "canceled", px("AAPL", 40) * 0.97, 50, order_type="limit", reason="agent: buy dip"),
+        _trade(
+            times[40], "AAPL", "buy", "canceled", px("AAPL", 40) * 0.97, 50, order_type="limit", reason="agent: buy dip"
+        ),
         _trade(times[60], "AAPL", "sell", "fill", px("AAPL", 60), 100, reason="agent: take profit"),
         _trade(times[90], "SPY", "sell", "fill", px("SPY", 90), 20, order_type="stop", reason="stop loss"),
         _trade(times[100], "AAPL", "buy", "fill", px("AAPL", 100), 50),
         _trade(times[110], "AAPL", "buy", "fill", px("AAPL", 110), 50),
-        _trade(times[160], "AAPL", "sell", "partial_fill", px("AAPL", 160), 60, order_type="limit", ident="o-AAPL-exit"),
-        _trade(times[161], "AAPL", "sell", "partial_fill", px("AAPL", 161), 40, order_type="limit", ident="o-AAPL-exit"),
+        _trade(
+            times[160], "AAPL", "sell", "partial_fill", px("AAPL", 160), 60, order_type="limit", ident="o-AAPL-exit"
+        ),
+        _trade(
+            times[161], "AAPL", "sell", "partial_fill", px("AAPL", 161), 40, order_type="limit", ident="o-AAPL-exit"
+        ),
         _trade(times[200], "SPY", "buy", "fill", px("SPY", 200), 30),
         _trade(times[250], "SPY", "buy", "rejected", px("SPY", 250), 1000, reason="insufficient buying power"),
         _trade(times[300], "SPY", "sell", "fill", px("SPY", 300), 30),
@@ -147,22 +198,71 @@ def make_indicators(prices: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     sma = prices["AAPL"]["close"].rolling(20).mean()
     for i in range(19, N_BARS):
-        rows.append({"datetime": times[i], "kind": "line", "name": "SMA20", "value": sma.iloc[i], "color": "orange",
-                     "symbol": None, "asset": "AAPL", "detail_text": None})
+        rows.append(
+            {
+                "datetime": times[i],
+                "kind": "line",
+                "name": "SMA20",
+                "value": sma.iloc[i],
+                "color": "orange",
+                "symbol": None,
+                "asset": "AAPL",
+                "detail_text": None,
+            }
+        )
     sma50 = prices["SPY"]["close"].rolling(50).mean()
     for i in range(49, N_BARS):
-        rows.append({"datetime": times[i], "kind": "line", "name": "SMA50", "value": sma50.iloc[i], "color": "#1f77b4",
-                     "symbol": None, "asset": "SPY", "detail_text": None})
+        rows.append(
+            {
+                "datetime": times[i],
+                "kind": "line",
+                "name": "SMA50",
+                "value": sma50.iloc[i],
+                "color": "#1f77b4",
+                "symbol": None,
+                "asset": "SPY",
+                "detail_text": None,
+            }
+        )
     for i in range(N_BARS):
-        rows.append({"datetime": times[i], "kind": "line", "name": "gross leverage", "value": 0.5 + 0.3 * np.sin(i / 30),
-                     "color": "purple", "symbol": None, "asset": None, "detail_text": None})
+        rows.append(
+            {
+                "datetime": times[i],
+                "kind": "line",
+                "name": "gross leverage",
+                "value": 0.5 + 0.3 * np.sin(i / 30),
+                "color": "purple",
+                "symbol": None,
+                "asset": None,
+                "detail_text": None,
+            }
+        )
     for i, text in ((24, "breakout above 20-day high"), (99, "RSI < 30"), (399, "earnings beat")):
-        rows.append({"datetime": times[i], "kind": "marker", "name": "agent signal",
-                     "value": float(prices["AAPL"]["close"].iloc[i]) * 0.97, "color": "gold", "symbol": "star",
-                     "asset": "AAPL", "detail_text": text})
+        rows.append(
+            {
+                "datetime": times[i],
+                "kind": "marker",
+                "name": "agent signal",
+                "value": float(prices["AAPL"]["close"].iloc[i]) * 0.97,
+                "color": "gold",
+                "symbol": "star",
+                "asset": "AAPL",
+                "detail_text": text,
+            }
+        )
     for i, text in ((150, "regime: risk-off"), (380, "regime: risk-on")):
-        rows.append({"datetime": times[i], "kind": "marker", "name": "regime", "value": np.nan, "color": "black",
-                     "symbol": "diamond", "asset": None, "detail_text": text})
+        rows.append(
+            {
+                "datetime": times[i],
+                "kind": "marker",
+                "name": "regime",
+                "value": np.nan,
+                "color": "black",
+                "symbol": "diamond",
+                "asset": None,
+                "detail_text": text,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -175,10 +275,22 @@ AGENT_SUMMARY = {
     "cost_usd": 1.2345,
     "warnings": {"future_data": 2, "no_tools_called": 5, "order_without_evidence": 1},
     "by_agent": {
-        "analyst": {"runs": 500, "cache_hits": 470, "model_calls": 41, "input_tokens": 1_000_000,
-                    "output_tokens": 40_000, "cost_usd": 1.0},
-        "risk <manager>": {"runs": 100, "cache_hits": 80, "model_calls": 20, "input_tokens": 234_567,
-                           "output_tokens": 5_678, "cost_usd": 0.2345},
+        "analyst": {
+            "runs": 500,
+            "cache_hits": 470,
+            "model_calls": 41,
+            "input_tokens": 1_000_000,
+            "output_tokens": 40_000,
+            "cost_usd": 1.0,
+        },
+        "risk <manager>": {
+            "runs": 100,
+            "cache_hits": 80,
+            "model_calls": 20,
+            "input_tokens": 234_567,
+            "output_tokens": 5_678,
+            "cost_usd": 0.2345,
+        },
     },
 }
 

@@ -32,8 +32,14 @@ def out_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tearsheet_check(out_dir, stats, trades, benchmark, agent_summary):
     metrics = compute_metrics(stats, trades, benchmark=benchmark)
-    page = write_tearsheet(out_dir / "tearsheet.html", stats=stats, metrics=metrics, benchmark=benchmark,
-                           agent_summary=agent_summary, title="Browser check")
+    page = write_tearsheet(
+        out_dir / "tearsheet.html",
+        stats=stats,
+        metrics=metrics,
+        benchmark=benchmark,
+        agent_summary=agent_summary,
+        title="Browser check",
+    )
     return screenshot_and_check(page, out_dir / "tearsheet.png", timeout_s=90)
 
 
@@ -46,7 +52,13 @@ def trades_check(out_dir, trades, prices, indicators, stats):
 def test_tearsheet_renders_every_chart_without_javascript_errors(tearsheet_check):
     assert tearsheet_check["errors"] == []
     assert tearsheet_check["plots"] == 5
-    assert set(tearsheet_check["rendered_ids"]) == {"equity", "drawdown", "monthly-returns", "rolling-sharpe", "trace-stats"}
+    assert set(tearsheet_check["rendered_ids"]) == {
+        "equity",
+        "drawdown",
+        "monthly-returns",
+        "rolling-sharpe",
+        "trace-stats",
+    }
     assert tearsheet_check["svg"] >= tearsheet_check["plots"]
     assert tearsheet_check["network"] == []
     assert tearsheet_check["plotly_version"]

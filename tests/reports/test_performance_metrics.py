@@ -42,12 +42,29 @@ def _stats(values, *, positions=None, dates=None, pv=None) -> pd.DataFrame:
     )
 
 
-def _fill(time, symbol, side, price, quantity, fees=0.0, *, status="fill", asset_type="stock", multiplier=1.0, ident=""):
+def _fill(
+    time, symbol, side, price, quantity, fees=0.0, *, status="fill", asset_type="stock", multiplier=1.0, ident=""
+):
     return {
-        "event_kind": "trade", "time": pd.Timestamp(time, tz=TZ), "strategy": "S", "identifier": ident or f"{symbol}-{time}-{side}",
-        "symbol": symbol, "asset_type": asset_type, "side": side, "type": "market", "status": status, "price": price,
-        "quantity": quantity, "multiplier": multiplier, "fees": fees, "reason": None, "cash_event_type": None,
-        "cash_event_amount": np.nan, "cash_event_reason": None, "cash_event_direction": None, "is_external_cash_flow": None,
+        "event_kind": "trade",
+        "time": pd.Timestamp(time, tz=TZ),
+        "strategy": "S",
+        "identifier": ident or f"{symbol}-{time}-{side}",
+        "symbol": symbol,
+        "asset_type": asset_type,
+        "side": side,
+        "type": "market",
+        "status": status,
+        "price": price,
+        "quantity": quantity,
+        "multiplier": multiplier,
+        "fees": fees,
+        "reason": None,
+        "cash_event_type": None,
+        "cash_event_amount": np.nan,
+        "cash_event_reason": None,
+        "cash_event_direction": None,
+        "is_external_cash_flow": None,
     }
 
 
@@ -165,7 +182,10 @@ def test_expired_option_closes_at_zero_but_an_expired_stock_order_is_ignored():
     trades = pd.DataFrame(
         [
             _fill("2024-01-02 10:00", "XYZ", "buy", 1.0, 2, asset_type="option", multiplier=100),
-            {**_fill("2024-01-19 16:00", "XYZ", "sell", np.nan, np.nan, asset_type="option", multiplier=100), "status": "expired"},
+            {
+                **_fill("2024-01-19 16:00", "XYZ", "sell", np.nan, np.nan, asset_type="option", multiplier=100),
+                "status": "expired",
+            },
             {**_fill("2024-01-03 16:00", "AAA", "buy", 10.0, 5), "status": "expired"},
         ]
     )
@@ -178,7 +198,10 @@ def test_cash_settled_option_closes_at_its_settlement_price():
     trades = pd.DataFrame(
         [
             _fill("2024-01-02 10:00", "SPX", "sell", 5.0, 1, asset_type="option", multiplier=100),
-            {**_fill("2024-01-19 16:00", "SPX", "buy", 7.5, 1, asset_type="option", multiplier=100), "status": "cash_settled"},
+            {
+                **_fill("2024-01-19 16:00", "SPX", "buy", 7.5, 1, asset_type="option", multiplier=100),
+                "status": "cash_settled",
+            },
         ]
     )
     assert round_trips(trades)["pnl"].item() == pytest.approx(-250.0)  # short 5.00, settled 7.50
@@ -195,8 +218,18 @@ def test_deposit_mid_series_does_not_change_return_metrics(stats, stats_without_
     with_flows = compute_metrics(stats, trades, benchmark=benchmark)
     without = compute_metrics(no_flows, trades, benchmark=benchmark)
     assert stats["portfolio_value"].iloc[-1] != pytest.approx(no_flows["portfolio_value"].iloc[-1])
-    for key in ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "alpha", "beta",
-                "max_drawdown_duration_days", "calmar"):
+    for key in (
+        "total_return",
+        "cagr",
+        "volatility",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "alpha",
+        "beta",
+        "max_drawdown_duration_days",
+        "calmar",
+    ):
         assert with_flows[key] == pytest.approx(without[key]), key
     raw_return = stats["portfolio_value"].iloc[-1] / stats["portfolio_value"].iloc[0] - 1.0
     assert with_flows["total_return"] < raw_return - 0.05  # the raw value includes the net 10k deposit
@@ -260,7 +293,16 @@ def test_benchmark_with_missing_dates_is_aligned_on_common_dates(stats, benchmar
         (pd.date_range("2024-01-05", periods=30, freq="W-FRI"), 52),
         (pd.date_range("2020-01-31", periods=30, freq="ME"), 12),
         (pd.date_range("2010-03-31", periods=12, freq="QE"), 4),
-        (pd.DatetimeIndex([t + pd.Timedelta(minutes=30 + 60 * h) for t in pd.bdate_range("2024-01-08", periods=5) for h in range(9, 16)]), 7 * 252),
+        (
+            pd.DatetimeIndex(
+                [
+                    t + pd.Timedelta(minutes=30 + 60 * h)
+                    for t in pd.bdate_range("2024-01-08", periods=5)
+                    for h in range(9, 16)
+                ]
+            ),
+            7 * 252,
+        ),
     ],
 )
 def test_periods_per_year_is_inferred_from_bar_spacing(times, expected):
@@ -270,14 +312,46 @@ def test_periods_per_year_is_inferred_from_bar_spacing(times, expected):
 def test_metrics_keys_and_version_are_pinned(stats, trades, benchmark):
     assert METRICS_VERSION == 1
     assert METRIC_KEYS == (
-        "metrics_version", "start", "end", "periods_per_year", "risk_free_rate", "initial_value", "final_value",
-        "final_cash_adjusted_value", "net_external_cash_flow", "total_return", "cagr", "volatility", "sharpe",
-        "sortino", "calmar", "max_drawdown", "max_drawdown_duration_days", "win_rate", "profit_factor", "avg_win",
-        "avg_loss", "num_trades", "num_fills", "exposure_time", "benchmark_return", "alpha", "beta",
+        "metrics_version",
+        "start",
+        "end",
+        "periods_per_year",
+        "risk_free_rate",
+        "initial_value",
+        "final_value",
+        "final_cash_adjusted_value",
+        "net_external_cash_flow",
+        "total_return",
+        "cagr",
+        "volatility",
+        "sharpe",
+        "sortino",
+        "calmar",
+        "max_drawdown",
+        "max_drawdown_duration_days",
+        "win_rate",
+        "profit_factor",
+        "avg_win",
+        "avg_loss",
+        "num_trades",
+        "num_fills",
+        "exposure_time",
+        "benchmark_return",
+        "alpha",
+        "beta",
     )
     assert ROUND_TRIP_COLUMNS == (
-        "symbol", "asset_type", "direction", "entry_time", "exit_time", "quantity", "entry_price", "exit_price",
-        "multiplier", "fees", "pnl",
+        "symbol",
+        "asset_type",
+        "direction",
+        "entry_time",
+        "exit_time",
+        "quantity",
+        "entry_price",
+        "exit_price",
+        "multiplier",
+        "fees",
+        "pnl",
     )
     m = compute_metrics(stats, trades, benchmark=benchmark)
     assert tuple(m) == METRIC_KEYS

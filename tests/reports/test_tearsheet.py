@@ -22,8 +22,14 @@ def metrics(stats, trades, benchmark):
 @pytest.fixture(scope="module")
 def page(tmp_path_factory, stats, metrics, benchmark, agent_summary):
     path = tmp_path_factory.mktemp("tearsheet") / "out" / "tearsheet.html"
-    written = write_tearsheet(path, stats=stats, metrics=metrics, benchmark=benchmark, agent_summary=agent_summary,
-                              title="Momentum <agent> & co")
+    written = write_tearsheet(
+        path,
+        stats=stats,
+        metrics=metrics,
+        benchmark=benchmark,
+        agent_summary=agent_summary,
+        title="Momentum <agent> & co",
+    )
     assert written == path
     return path.read_text(encoding="utf-8")
 
@@ -85,14 +91,14 @@ def test_metrics_table_shows_formatted_percentages_and_ratios(page, metrics):
 
 
 def test_agents_section_shows_runs_cache_hits_tokens_cost_and_warnings(page):
-    section = page[page.index('id="agents"'):]
+    section = page[page.index('id="agents"') :]
     assert 'data-agent="runs">500<' in section
     assert 'data-agent="cache_hits">470<' in section and "94.0% hit rate" in section
     assert 'data-agent="model_calls">61<' in section
     assert 'data-agent="input_tokens">1,234,567<' in section
     assert 'data-agent="output_tokens">45,678<' in section
     assert 'data-agent="cost_usd">$1.2345<' in section
-    warnings = section[section.index('id="agent-warnings"'):]
+    warnings = section[section.index('id="agent-warnings"') :]
     assert re.search(r"<td>no_tools_called</td><td class=\"num\">5</td>", warnings)
     assert re.search(r"<td>future_data</td><td class=\"num\">2</td>", warnings)
     assert "risk &lt;manager&gt;" in section and "risk <manager>" not in section
@@ -104,15 +110,19 @@ def test_user_text_is_escaped(page):
 
 
 def test_rerun_writes_byte_identical_html(tmp_path, stats, metrics, benchmark, agent_summary):
-    first = write_tearsheet(tmp_path / "a.html", stats=stats, metrics=metrics, benchmark=benchmark, agent_summary=agent_summary)
-    second = write_tearsheet(tmp_path / "b.html", stats=stats, metrics=dict(metrics), benchmark=benchmark.copy(),
-                             agent_summary=agent_summary)
+    first = write_tearsheet(
+        tmp_path / "a.html", stats=stats, metrics=metrics, benchmark=benchmark, agent_summary=agent_summary
+    )
+    second = write_tearsheet(
+        tmp_path / "b.html", stats=stats, metrics=dict(metrics), benchmark=benchmark.copy(), agent_summary=agent_summary
+    )
     assert first.read_bytes() == second.read_bytes()
 
 
 def test_page_without_benchmark_or_agents_omits_those_parts(tmp_path, stats, traces_of):
-    path = write_tearsheet(tmp_path / "t.html", stats=stats[["datetime", "portfolio_value", "cash_adjusted_value"]],
-                           metrics=None)
+    path = write_tearsheet(
+        tmp_path / "t.html", stats=stats[["datetime", "portfolio_value", "cash_adjusted_value"]], metrics=None
+    )
     document = path.read_text(encoding="utf-8")
     assert 'id="agents"' not in document
     assert [t["name"] for t in traces_of(document, "equity")] == ["Cash-adjusted value", "Portfolio value (raw)"]
@@ -123,7 +133,9 @@ def test_page_without_benchmark_or_agents_omits_those_parts(tmp_path, stats, tra
 
 def test_monthly_returns_chain_month_end_values():
     # Jan 2 100 -> Jan 31 110 (+10%), Feb 29 99 (-10%), Mar 28 108.9 (+10%)
-    times = pd.DatetimeIndex(pd.to_datetime(["2024-01-02 16:00", "2024-01-31 16:00", "2024-02-29 16:00", "2024-03-28 16:00"])).tz_localize(TZ)
+    times = pd.DatetimeIndex(
+        pd.to_datetime(["2024-01-02 16:00", "2024-01-31 16:00", "2024-02-29 16:00", "2024-03-28 16:00"])
+    ).tz_localize(TZ)
     table = monthly_returns(pd.Series([100.0, 110.0, 99.0, 108.9], index=times), TZ)
     assert list(table.index) == [2024]
     assert table.loc[2024, [1, 2, 3]].tolist() == pytest.approx([0.10, -0.10, 0.10])

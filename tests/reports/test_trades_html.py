@@ -77,8 +77,17 @@ def test_markers_use_their_shape_color_and_detail_text(page, traces_of):
 
 def test_portfolio_panel_has_values_cash_events_and_asset_free_indicators(page, traces_of, stats):
     traces = _named(traces_of(page, "portfolio"))
-    assert {"Portfolio value", "Cash-adjusted value", "Cash", "Deposit", "Withdrawal", "Interest", "Fee",
-            "gross leverage", "regime"} <= set(traces)
+    assert {
+        "Portfolio value",
+        "Cash-adjusted value",
+        "Cash",
+        "Deposit",
+        "Withdrawal",
+        "Interest",
+        "Fee",
+        "gross leverage",
+        "regime",
+    } <= set(traces)
     assert traces["gross leverage"]["line"]["color"] == "purple"
     assert traces["gross leverage"]["yaxis"] == "y2"  # own row below the values
     deposit = traces["Deposit"]
@@ -91,13 +100,14 @@ def test_portfolio_panel_has_values_cash_events_and_asset_free_indicators(page, 
 
 def test_rerun_writes_byte_identical_html(tmp_path, trades, prices, indicators, stats):
     first = write_trades_html(tmp_path / "a.html", trades=trades, prices=prices, indicators=indicators, stats=stats)
-    second = write_trades_html(tmp_path / "b.html", trades=trades.copy(), prices=dict(prices), indicators=indicators.copy(),
-                               stats=stats.copy())
+    second = write_trades_html(
+        tmp_path / "b.html", trades=trades.copy(), prices=dict(prices), indicators=indicators.copy(), stats=stats.copy()
+    )
     assert first.read_bytes() == second.read_bytes()
 
 
 def test_round_trips_table_lists_closed_trades(page):
-    table = page[page.index('id="round-trips"'):]
+    table = page[page.index('id="round-trips"') :]
     assert table.count("<tr>") == 1 + 6  # header + 6 round trips
     assert "short" in table
 
@@ -105,10 +115,25 @@ def test_round_trips_table_lists_closed_trades(page):
 def test_minimal_inputs_without_stats_indicators_or_prices(tmp_path, trades, traces_of):
     option = pd.DataFrame(
         [
-            {**trades.iloc[0].to_dict(), "symbol": "SPY 2024-01-19 480 C", "asset_type": "option", "price": 2.5,
-             "quantity": 1, "multiplier": 100.0},
-            {**trades.iloc[0].to_dict(), "symbol": "SPY 2024-01-19 480 C", "asset_type": "option", "status": "expired",
-             "side": "sell", "price": 0.0, "quantity": 1, "multiplier": 100.0, "time": trades["time"].iloc[5]},
+            {
+                **trades.iloc[0].to_dict(),
+                "symbol": "SPY 2024-01-19 480 C",
+                "asset_type": "option",
+                "price": 2.5,
+                "quantity": 1,
+                "multiplier": 100.0,
+            },
+            {
+                **trades.iloc[0].to_dict(),
+                "symbol": "SPY 2024-01-19 480 C",
+                "asset_type": "option",
+                "status": "expired",
+                "side": "sell",
+                "price": 0.0,
+                "quantity": 1,
+                "multiplier": 100.0,
+                "time": trades["time"].iloc[5],
+            },
         ]
     )
     cash = trades[trades["event_kind"] == "cash_event"]
@@ -123,8 +148,18 @@ def test_minimal_inputs_without_stats_indicators_or_prices(tmp_path, trades, tra
 
 def test_unknown_marker_shape_and_color_fall_back_instead_of_failing(tmp_path, trades, prices, traces_of):
     bad = pd.DataFrame(
-        [{"datetime": prices["AAPL"].index[10], "kind": "marker", "name": "odd", "value": np.nan, "color": "not-a-color",
-          "symbol": "hexagram-wobbly", "asset": "AAPL", "detail_text": "<script>alert(1)</script>"}]
+        [
+            {
+                "datetime": prices["AAPL"].index[10],
+                "kind": "marker",
+                "name": "odd",
+                "value": np.nan,
+                "color": "not-a-color",
+                "symbol": "hexagram-wobbly",
+                "asset": "AAPL",
+                "detail_text": "<script>alert(1)</script>",
+            }
+        ]
     )
     path = write_trades_html(tmp_path / "t.html", trades=trades, prices=prices, indicators=bad)
     odd = _named(traces_of(path.read_text(encoding="utf-8"), "price-aapl"))["odd"]

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agentrt.telemetry.warnings import AgentWarning, block_future_data, find_future_data
+from agentrt.telemetry.lookahead import block_future_data, find_future_data
+from agentrt.telemetry.warnings import AgentWarning
 
 NY = ZoneInfo("America/New_York")
 T = dt.datetime(2021, 3, 5, 16, 0, tzinfo=NY)
@@ -201,3 +202,24 @@ def test_naive_sim_time_is_read_as_utc() -> None:
     naive = dt.datetime(2021, 3, 5, 21, 0)
     assert find_future_data({"ts": "2021-03-05T20:59:00Z"}, naive) == []
     assert find_future_data({"ts": "2021-03-05T21:01:00Z"}, naive) != []
+
+
+def test_json_text_returned_by_mcp_tools_is_walked_as_data() -> None:
+    import json
+
+    payload = {
+        "observations": [
+            {"date": "2021-01-01", "realtime_start": "2021-03-26", "value": "1.3"},
+            {"date": "2021-02-01", "published_at": "2021-03-01", "note": "next release 2021-04-13"},
+        ],
+        "updated": 1617235200,
+    }
+    result = {"content": [{"type": "text", "text": json.dumps(payload)}]}
+    assert paths(find_future_data(result, T)) == [
+        "$.content[0].text.observations[0].realtime_start",
+        "$.content[0].text.updated",
+    ]
+
+
+def test_text_that_only_looks_like_json_is_scanned_as_text() -> None:
+    assert paths(find_future_data({"note": "[draft] revised on 2021-03-09 [final]"}, T)) == ["$.note"]

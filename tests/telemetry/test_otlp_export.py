@@ -159,3 +159,29 @@ def test_otlp_grpc_protocol_sends_spans_to_grpc_receiver(
     finally:
         server.stop(grace=None)
     assert set(_spans_of(received)) == {"invoke_agent trader", "chat gemini-2.5-flash", "execute_tool get_account"}
+
+
+def test_spans_from_other_libraries_reach_otlp_redacted(
+    otlp_http_receiver: tuple[str, list[ExportTraceServiceRequest], list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry import trace
+
+    endpoint, received, _paths = otlp_http_receiver
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+    monkeypatch.setenv("FAKE_GEMINI_API_KEY", "fake-gemini-key-987654")
+    handle = setup_tracing(None)
+    # Google ADK traces into the global provider and records request content by default.
+    with trace.get_tracer("google.adk").start_as_current_span("call_llm") as span:
+        span.set_attribute("gcp.vertex.agent.llm_request", '{"key": "fake-gemini-key-987654", "q": "hi"}')
+        span.set_attribute("http.request.header.authorization", "Token abcdef-123")
+        span.add_event("request", {"url": "https://x.example/v1?key=fake-gemini-key-987654"})
+    handle.close()
+
+    (request,) = received
+    payload = request.SerializeToString()
+    assert b"fake-gemini-key-987654" not in payload
+    assert b"abcdef-123" not in payload
+    attributes = _spans_of(received)["call_llm"]["attributes"]
+    assert attributes["gcp.vertex.agent.llm_request"] == '{"key": "[REDACTED]", "q": "hi"}'
+    assert attributes["http.request.header.authorization"] == "[REDACTED]"

@@ -27,3 +27,11 @@ def test_public_names_resolve_lazily() -> None:
     for name in telemetry.__all__:
         assert getattr(telemetry, name) is not None
     assert telemetry.write_trace.__module__ == "agentrt.telemetry.traces"
+
+
+def test_warnings_module_re_exports_the_lookahead_walker() -> None:
+    from agentrt.telemetry import lookahead
+    from agentrt.telemetry.warnings import block_future_data, find_future_data
+
+    assert find_future_data is lookahead.find_future_data
+    assert block_future_data is lookahead.block_future_data

@@ -1,0 +1,811 @@
+"""The live engine: `Trader` runs strategies on a wall clock against paper or venue brokers.
+
+This module and `engine.backtest` are the only places that know whether a run is simulated.
+Each strategy gets the same `_RunContext` as in a backtest, wired with a wall clock (or, for
+replayed feeds and tests, an `AcceleratedClock`), a `LiveMarketData` view of its broker's live
+feed, and the broker itself behind an order gate that gives every order a client order id
+derived from (run id, step, order index) so that a retried step never submits twice.
+
+Threads, not one asyncio loop: strategy hooks and agent runs are blocking code (a model call
+can take seconds), so each strategy runs in its own thread and a slow agent never delays
+another strategy's schedule. The main thread only waits and turns SIGINT/SIGTERM into a clean
+stop: every runner finishes its current step, saves its state and writes its artifacts.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import signal
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agentrt.calendars import normalize_market, sessions as market_sessions
+from agentrt.clock import WallClock, datetime_to_ns, ns_to_datetime
+from agentrt.data.live import (
+    CredentialsError,
+    LiveConnectionError,
+    LiveMarketData,
+    is_transient,
+)
+from agentrt.engine.backtest import StrategyCrash, _Listener, _agent_services, _fee_dict, _tz, _versions
+from agentrt.engine.persistence import OrderRow, StateStore, StrategyState
+from agentrt.engine.recorder import Recorder
+from agentrt.engine.schedule import ScheduleError, parse_sleeptime
+from agentrt.strategy.strategy import Strategy, _RunContext
+
+__all__ = ["AcceleratedClock", "LiveError", "LiveResult", "Trader", "is_provider_error"]
+
+log = logging.getLogger("agentrt.live")
+
+_ACTIVE = ("submitting", "new", "open", "partially_filled")
+_PROVIDER_MODULES = ("litellm", "openai", "anthropic", "httpx", "httpcore", "requests", "urllib3", "aiohttp",
+                     "ccxt", "alpaca", "google.genai", "google.api_core", "mcp")
+_PROVIDER_NAMES = ("Timeout", "RateLimit", "ServiceUnavailable", "APIConnection", "ProviderError", "Overloaded",
+                   "InternalServerError", "BadGateway")
+
+
+class LiveError(ValueError):
+    """The live run cannot start as configured; the message says how to fix it."""
+
+
+def is_provider_error(exc: BaseException) -> bool:
+    """A failure of an outside service (model provider, data vendor, venue) rather than of the strategy.
+
+    Such an error skips the step loudly (logged, counted) and the run goes on; any other
+    exception is a strategy bug and stops the strategy. Rejected credentials are never skipped.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, CredentialsError):
+            return False
+        if isinstance(current, (LiveConnectionError, TimeoutError, ConnectionError)) or is_transient(current):
+            return True
+        module = type(current).__module__ or ""
+        if module.startswith(_PROVIDER_MODULES):
+            return True
+        if any(part in type(current).__name__ for part in _PROVIDER_NAMES):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+# ---- clocks ----------------------------------------------------------------------------------
+class AcceleratedClock:
+    """Wall time running `speed` times faster from `start`: replayed feeds and tests.
+
+    `AcceleratedClock(datetime(2012, 3, 5, 15, 0, tzinfo=NY), speed=3600)` makes an hour pass
+    every second. Like `WallClock` it moves on its own; only the engine builder chooses it.
+    """
+
+    __slots__ = ("tz", "speed", "_start_ns", "_t0")
+
+    def __init__(self, start: _dt.datetime, speed: float = 1.0, *, tz: str | _dt.tzinfo | None = None,
+                 _t0: int | None = None) -> None:
+        if start.tzinfo is None:
+            raise LiveError(f"AcceleratedClock start {start!r} is naive; give a timezone-aware datetime")
+        if not speed > 0:
+            raise LiveError(f"clock speed must be positive, got {speed}")
+        from zoneinfo import ZoneInfo
+
+        self.tz = ZoneInfo(tz) if isinstance(tz, str) else (tz or start.tzinfo)
+        self.speed = float(speed)
+        self._start_ns = datetime_to_ns(start)
+        self._t0 = time.monotonic_ns() if _t0 is None else _t0
+
+    @property
+    def now_ns(self) -> int:
+        return self._start_ns + int((time.monotonic_ns() - self._t0) * self.speed)
+
+    def now(self) -> _dt.datetime:
+        return ns_to_datetime(self.now_ns, self.tz)
+
+    def with_tz(self, tz: str | _dt.tzinfo) -> AcceleratedClock:
+        """The same running clock, read in another time zone."""
+        return AcceleratedClock(ns_to_datetime(self._start_ns, _dt.timezone.utc), self.speed, tz=tz, _t0=self._t0)
+
+    @property
+    def is_simulated(self) -> bool:
+        return False
+
+
+def _clock_in(clock, tz: str):
+    if clock is None:
+        return WallClock(tz)
+    if hasattr(clock, "with_tz"):
+        return clock.with_tz(tz)
+    if isinstance(clock, WallClock):
+        return WallClock(tz)
+    return clock
+
+
+# ---- order gate ------------------------------------------------------------------------------
+class _OrderGate:
+    """The broker as the strategy sees it: every order gets a deterministic client order id.
+
+    Ids are `<run id>-<step>-<n>`: the run id survives restarts, the step number is reused when
+    the process stopped inside that step, so a retried step asks for the same ids and the
+    broker answers with the orders it already has. Before an order goes to a venue its intent is
+    written to the state store, so an order whose answer was lost is found again on restart.
+    """
+
+    def __init__(self, broker, *, run_id: str, store: StateStore, strategy: str) -> None:
+        self._broker = broker
+        self.run_id = run_id
+        self.store = store
+        self.strategy = strategy
+        self.step = "init"
+        self._index = 0
+
+    def begin(self, step: int | str) -> None:
+        self.step = step
+        self._index = 0
+
+    def next_client_order_id(self) -> str:
+        cid = f"{self.run_id}-{self.step}-{self._index}"
+        self._index += 1
+        return cid
+
+    def submit_order(self, order):
+        if not order.client_order_id:
+            order.client_order_id = self.next_client_order_id()
+        if not getattr(self._broker, "is_simulated", False):
+            from agentrt.broker.paper import order_record
+
+            self.store.save_orders(self.strategy, [OrderRow(order.client_order_id, "", "submitting",
+                                                            order_record(order))])
+        return self._broker.submit_order(order)
+
+    # the rest of the Broker protocol, unchanged
+    @property
+    def cash(self) -> float:
+        return self._broker.cash
+
+    def portfolio_value(self) -> float:
+        return self._broker.portfolio_value()
+
+    def get_positions(self):
+        return self._broker.get_positions()
+
+    def get_position(self, asset):
+        return self._broker.get_position(asset)
+
+    def cancel_order(self, order):
+        return self._broker.cancel_order(order)
+
+    def modify_order(self, order, *, limit_price=None, stop_price=None):
+        return self._broker.modify_order(order, limit_price=limit_price, stop_price=stop_price)
+
+    def get_orders(self, *, active_only: bool = True):
+        return self._broker.get_orders(active_only=active_only)
+
+    def get_order(self, identifier: str):
+        return self._broker.get_order(identifier)
+
+    def cash_event(self, amount: float, *, cash_event_type: str, reason: str = "", is_external_cash_flow: bool = False):
+        return self._broker.cash_event(amount, cash_event_type=cash_event_type, reason=reason,
+                                       is_external_cash_flow=is_external_cash_flow)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._broker, name)
+
+
+# ---- results ---------------------------------------------------------------------------------
+@dataclass
+class LiveResult:
+    """What one strategy's live run did: counts, why it stopped, where its files and state are."""
+
+    strategy: str
+    run_id: str
+    iterations: int
+    provider_errors: int
+    stopped_by: str
+    output_dir: Path | None
+    state: str
+    crashed: str | None = None
+    result: Any = None
+    """The `BacktestResult`-shaped artifacts object (stats, trades, files) or None."""
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (f"LiveResult({self.strategy}: {self.iterations} iterations, {self.provider_errors} provider errors, "
+                f"stopped by {self.stopped_by}, output_dir={self.output_dir})")
+
+
+class _Crash(Exception):
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _LoopInfo:
+    def __init__(self) -> None:
+        self.iterations = 0
+        self.loop_seconds = 0.0
+
+
+# ---- one strategy --------------------------------------------------------------------------
+class _Runner:
+    def __init__(self, trader: Trader, strategy: Strategy, broker, feed) -> None:
+        self.trader = trader
+        self.strategy = strategy
+        self.broker = broker
+        self.feed = feed
+        self.crash: BaseException | None = None
+        self.crash_time: _dt.datetime | None = None
+        self.provider_errors = 0
+        self.stopped_by = "not started"
+        self.info = _LoopInfo()
+        self.thread: threading.Thread | None = None
+        self._saved: dict[str, tuple] = {}
+        self._skipped_vars: set[str] = set()
+        self._cash_seen = 0
+        self.ctx: _RunContext | None = None
+
+    # -- wiring (main thread: errors surface before anything runs) ------------------------
+    def prepare(self) -> None:
+        tr, strategy = self.trader, self.strategy
+        self.wall_start = time.time()
+        clock = _clock_in(tr.clock, "America/New_York")
+        sessions = market_sessions("NYSE")
+        data = LiveMarketData(self.feed)
+        self._bind(data, sessions, clock)
+        self.recorder = Recorder(echo_logs=not tr.quiet)
+        self.store = tr.store
+        state = self.store.load(strategy.name)
+        self.restored = state is not None
+        if state is None:
+            state = StrategyState(strategy=strategy.name, run_id=uuid.uuid4().hex[:8])
+        self.state = state
+        self.gate = _OrderGate(self.broker, run_id=state.run_id, store=self.store, strategy=strategy.name)
+        stamp = _dt.datetime.fromtimestamp(self.wall_start).strftime("%Y-%m-%d_%H-%M-%S")
+        self.out_dir = tr.out_root / f"{strategy.name}_live_{stamp}_{state.run_id}"
+        services = _agent_services(self.out_dir, run_id=state.run_id, replay=tr.replay, cache_dir=tr.cache_dir,
+                                   lookahead=tr.lookahead, agent_budget=tr.agent_budget)
+        if services is not None:
+            services.is_live = True  # the cache records but never serves in a live run
+        self.ctx = ctx = _RunContext(clock=clock, recorder=self.recorder, is_backtesting=False, sessions=sessions,
+                                     data=data, broker=self.gate, run_id=state.run_id, output_dir=self.out_dir,
+                                     agent_services=services, settings={})
+        strategy._ctx = ctx
+        self.broker.listener = _Listener(strategy)
+        self.broker.connect()
+        self.gate.begin("init")
+        self._guarded("initialize", strategy.initialize)
+        try:
+            market = normalize_market(strategy.market)
+        except ValueError as exc:
+            raise LiveError(str(exc)) from None
+        if market != "XNYS":
+            sessions = market_sessions(market)
+            clock = _clock_in(tr.clock, sessions.tz)
+            ctx.clock, ctx.sessions = clock, sessions
+            self._bind(data, sessions, clock)
+        self.sessions, self.clock, self.data = sessions, clock, data
+        if tr.clock is not None and getattr(tr.clock, "speed", 1.0) != 1.0 and not getattr(self.feed, "is_replay", False):
+            raise LiveError("an accelerated clock needs a replayed feed (data='sample'); live venues quote in real "
+                            "time, so run them at --speed 1")
+        try:
+            self.seconds, self.daily = parse_sleeptime(strategy.sleeptime)
+        except ScheduleError as exc:
+            raise LiveError(f"{strategy.name}.sleeptime: {exc}") from None
+        if self.restored:
+            strategy.vars.update(state.vars)
+            strategy._iteration = state.iterations
+            strategy._first_iteration = state.iterations == 0
+            if state.broker is not None and hasattr(self.broker, "restore"):
+                self.broker.restore(state.broker)
+        self._reconcile()
+        ctx.settings = self.settings = self._settings(market)
+        self.recorder.log(clock, f"{strategy.name} live on {getattr(self.broker, 'name', 'broker')} "
+                                 f"({'restored' if self.restored else 'new'} run {state.run_id}, state in "
+                                 f"{self.store.describe()})", "info")
+        self._save()
+
+    def _bind(self, data: LiveMarketData, sessions, clock) -> None:
+        data.bind(sessions, clock)
+        self.broker.bind(data=data, clock=clock, sessions=sessions, strategy_name=self.strategy.name)
+
+    def _settings(self, market: str) -> dict:
+        s, tr = self.strategy, self.trader
+        describe = getattr(self.broker, "describe", None)
+        return {
+            "schema_version": 1,
+            "mode": "live",
+            "strategy": s.name,
+            "strategy_class": f"{type(s).__module__}.{type(s).__qualname__}",
+            "parameters": s.parameters,
+            "broker": describe() if callable(describe) else {"name": getattr(self.broker, "name", "broker")},
+            "data_source": self.feed.describe(),
+            "market": market,
+            "sleeptime": str(s.sleeptime),
+            "buy_trading_fees": [_fee_dict(f) for f in getattr(self.broker, "buy_fees", ())],
+            "sell_trading_fees": [_fee_dict(f) for f in getattr(self.broker, "sell_fees", ())],
+            "clock": {"kind": type(self.clock).__name__, "speed": getattr(self.clock, "speed", 1.0),
+                      "started_at": self.clock.now().isoformat()},
+            "replay": "record (live: never served)",
+            "lookahead": tr.lookahead,
+            "run_id": self.state.run_id,
+            "restored": self.restored,
+            "state": self.store.describe(),
+            "versions": _versions(),
+        }
+
+    # -- restarts ----------------------------------------------------------------------------
+    def _reconcile(self) -> None:
+        """Re-attach orders the broker still knows; mark the others canceled, with the reason."""
+        from agentrt.broker.paper import order_from_record, order_record
+        from agentrt.domain import OrderStatus
+
+        rows = self.store.orders(self.strategy.name, active_only=True)
+        updates = []
+        for row in rows:
+            found = self.broker.find_order(row.client_order_id)
+            if found is not None:
+                updates.append(OrderRow(row.client_order_id, found.identifier, found.status.value,
+                                        order_record(found)))
+                self.recorder.log(self.clock, f"re-attached order {found.identifier} ({row.client_order_id}): "
+                                              f"{found.status.value}", "info")
+                continue
+            order = order_from_record(row.order)
+            reason = ("never reached the broker (the run stopped while sending it)" if row.status == "submitting"
+                      else "the broker no longer knows this order")
+            order.status = OrderStatus.CANCELED
+            order.reject_reason = reason
+            order.updated_at = self.clock.now()
+            self.broker.events.append(("trade", order, None, "canceled", f"reconciled on restart: {reason}"))
+            updates.append(OrderRow(row.client_order_id, row.broker_order_id, "canceled", order_record(order),
+                                    f"reconciled on restart: {reason}"))
+            self.recorder.log(self.clock, f"order {row.client_order_id} marked canceled on restart: {reason}",
+                              "warning")
+        self.store.save_orders(self.strategy.name, updates)
+        for row in updates:
+            self._saved[row.client_order_id] = (row.status, row.order.get("filled_quantity"))
+
+    def _order_rows(self) -> list[OrderRow]:
+        from agentrt.broker.paper import order_record
+
+        rows = []
+        for order in self.broker.get_orders(active_only=False):
+            cid = order.client_order_id
+            if not cid:
+                continue
+            key = (order.status.value, order.filled_quantity)
+            if self._saved.get(cid) == key:
+                continue
+            self._saved[cid] = key
+            rows.append(OrderRow(cid, order.identifier, order.status.value, order_record(order),
+                                 order.reject_reason or ""))
+        return rows
+
+    def _save(self) -> None:
+        state = self.state
+        state.vars = self.strategy.vars.to_dict()
+        snapshot = getattr(self.broker, "snapshot", None)
+        state.broker = snapshot() if callable(snapshot) else None
+        skipped = self.store.save(state, orders=self._order_rows())
+        for key in skipped:
+            if key not in self._skipped_vars:
+                self._skipped_vars.add(key)
+                self.recorder.log(self.clock, f"self.vars.{key} was not saved: its value is not JSON-storable "
+                                              "(store numbers, strings, lists, dicts, dates)", "warning")
+
+    # -- the loop ----------------------------------------------------------------------------
+    def run(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self._loop()
+        except _Crash as exc:
+            self.crash = exc.error
+            self.stopped_by = "crash"
+        except BaseException as exc:  # noqa: BLE001 - an engine failure must still save state
+            self.crash = exc
+            self.crash_time = self.clock.now()
+            self.stopped_by = "crash"
+        finally:
+            self.info.loop_seconds = time.perf_counter() - t0
+
+    def _guarded(self, hook: str, fn, *args) -> bool:
+        """Run a strategy hook: provider errors are skipped loudly, anything else stops the strategy."""
+        try:
+            fn(*args)
+            return True
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            if is_provider_error(exc):
+                self.provider_errors += 1
+                self.recorder.log(self.clock, f"provider error in {hook}, step skipped ({self.provider_errors} so "
+                                              f"far): {type(exc).__name__}: {exc}", "error")
+                log.error("%s: provider error in %s (skipped): %s: %s", self.strategy.name, hook,
+                          type(exc).__name__, exc)
+                return False
+            self.crash_time = self.clock.now()
+            try:
+                self.strategy.on_bot_crash(exc)
+            except Exception:  # noqa: BLE001 - the original error is what matters
+                pass
+            raise _Crash(exc) from exc
+
+    def _step(self, hook: str, fn) -> bool:
+        state = self.state
+        if state.step_done:
+            state.step += 1
+        state.step_done = False
+        self.store.save(state)  # a hard kill from here on retries this step number (same order ids)
+        self.gate.begin(state.step)
+        ok = self._guarded(hook, fn)
+        state.step_done = True
+        self._save()
+        return ok
+
+    def _poll(self) -> None:
+        process = getattr(self.broker, "process", None)
+        if process is not None:
+            self._guarded("order updates", process, self.clock.now_ns)
+
+    def _stopped(self) -> bool:
+        tr = self.trader
+        if tr._stop.is_set():
+            self.stopped_by = tr.stop_reason or "stop"
+            return True
+        if tr.until_ns is not None and self.clock.now_ns >= tr.until_ns:
+            self.stopped_by = "end of the replayed data" if tr.until_is_data_end else "until"
+            return True
+        return False
+
+    def _wait_until(self, t_ns: int) -> bool:
+        clock, tr = self.clock, self.trader
+        speed = getattr(clock, "speed", 1.0)
+        poll_ns = int(tr.poll_seconds * 1e9)
+        while True:
+            now = clock.now_ns
+            if now >= t_ns:
+                return True
+            if self._stopped():
+                return False
+            if tr.until_ns is not None and t_ns > tr.until_ns and now >= tr.until_ns:
+                return False
+            if now >= self._next_poll:
+                self._poll()
+                self._next_poll = clock.now_ns + poll_ns
+                now = clock.now_ns
+            target = min(t_ns, self._next_poll, tr.until_ns if tr.until_ns is not None else t_ns)
+            tr._stop.wait(max(tr.min_wait_seconds, min(1.0, (target - now) / 1e9 / speed)))
+
+    def _events(self, i: int) -> list[tuple[int, int, str]]:
+        s = self.strategy
+        o, c = int(self.sessions.opens[i]), int(self.sessions.closes[i])
+        ev = [(o, 1, "open"), (c, 4, "close")]
+        if self._wants["before_market_opens"]:
+            ev.append((o - int(s.minutes_before_opening * 60e9), 0, "bmo"))
+        if self._wants["before_market_closes"]:
+            ev.append((c - int(s.minutes_before_closing * 60e9), 2, "bmc"))
+        if self.daily:
+            if i % max(1, self.seconds // 86_400) == 0:
+                ev.append((c, 3, "iter"))
+        else:
+            ev.extend((t, 3, "iter") for t in range(o, c, self.seconds * 1_000_000_000))
+        ev.sort()
+        return ev
+
+    def _loop(self) -> None:
+        s = self.strategy
+        self._wants = {h: s._overrides(h) for h in ("before_market_opens", "before_starting_trading",
+                                                    "before_market_closes", "after_market_closes", "trace_stats")}
+        self._next_poll = 0
+        opens, closes = self.sessions.opens, self.sessions.closes
+        start = self.clock.now_ns
+        i = int(np.searchsorted(closes, start, side="left"))  # first session not yet closed
+        if i >= len(closes):
+            raise LiveError("the market calendar has no sessions after now; upgrade exchange_calendars")
+        last = self.state.last_iteration_ns or 0
+        if self.daily and i > 0 and start < int(opens[i]) and last < int(closes[i - 1]) \
+                and (i - 1) % max(1, self.seconds // 86_400) == 0:
+            # the last close passed while we were not running: iterate now, before the next open
+            self.recorder.log(self.clock, "daily iteration of the last session was missed; running it now", "info")
+            if self._iteration():
+                return
+        elif not self.daily and int(opens[i]) <= start < int(closes[i]):
+            if self._iteration():  # started during the session: trade now, then on the grid
+                return
+        while True:
+            if i >= len(closes):
+                self.stopped_by = "end of the market calendar"
+                return
+            for t, _, kind in self._events(i):
+                if t < start or (kind == "iter" and not self.daily and self.clock.now_ns >= t + self.seconds * 1e9):
+                    continue  # before this process started, or an intraday slot missed entirely
+                if not self._wait_until(t):
+                    return
+                if self._dispatch(kind):
+                    return
+            i += 1
+
+    def _dispatch(self, kind: str) -> bool:
+        """Handle one scheduled event; True means stop (max iterations)."""
+        s, w = self.strategy, self._wants
+        if kind == "iter":
+            return self._iteration()
+        self._poll()
+        if kind == "bmo":
+            self._step("before_market_opens", s.before_market_opens)
+        elif kind == "open" and w["before_starting_trading"]:
+            self._step("before_starting_trading", s.before_starting_trading)
+        elif kind == "bmc":
+            self._step("before_market_closes", s.before_market_closes)
+        elif kind == "close" and w["after_market_closes"]:
+            self._step("after_market_closes", s.after_market_closes)
+        return False
+
+    def _iteration(self) -> bool:
+        s, broker, state, rec = self.strategy, self.gate, self.state, self.recorder
+        self._poll()
+        snapshot = None
+        if self._wants["trace_stats"]:
+            snapshot = {"portfolio_value": broker.portfolio_value(), "cash": broker.cash}
+        ok = self._step("on_trading_iteration", s.on_trading_iteration)
+        if ok:
+            s._first_iteration = False
+            s._iteration += 1
+        self.info.iterations += 1
+        state.iterations += 1 if ok else 0
+        now = self.clock.now_ns
+        state.last_iteration_ns = now
+        pv = broker.portfolio_value()
+        prev = state.prev_portfolio_value if state.prev_portfolio_value is not None else pv
+        flow = sum(ev.amount for ev in broker.cash_events[self._cash_seen:] if ev.is_external_cash_flow) \
+            if hasattr(broker, "cash_events") else 0.0
+        self._cash_seen = len(getattr(broker, "cash_events", ()))
+        ret = (pv - flow) / prev - 1.0 if prev > 0 else 0.0
+        cav = (state.cash_adjusted_value if state.cash_adjusted_value is not None else pv) * (1.0 + ret)
+        state.prev_portfolio_value, state.cash_adjusted_value = pv, cav
+        extra = None
+        if self._wants["trace_stats"]:
+            holder: dict = {}
+            self._guarded("trace_stats", lambda: holder.setdefault("v", s.trace_stats(
+                {"iteration": s._iteration}, snapshot)))
+            extra = holder.get("v")
+        rec.stat(now, pv, broker.cash, cav, ret, extra)
+        self._save()
+        log.info("%s %s iteration %d: value %.2f cash %.2f", s.name, self.clock.now().strftime("%Y-%m-%d %H:%M"),
+                 s._iteration, pv, broker.cash)
+        max_it = self.trader.max_iterations
+        if max_it is not None and self.info.iterations >= max_it:
+            self.stopped_by = f"max iterations ({max_it})"
+            return True
+        return False
+
+    # -- the end -----------------------------------------------------------------------------
+    def finish(self) -> LiveResult:
+        from agentrt.engine.result import build_result
+
+        ctx = self.ctx
+        try:
+            self._save()
+        except Exception as exc:  # noqa: BLE001 - report, then still try to write the artifacts
+            log.error("%s: saving state failed: %s: %s", self.strategy.name, type(exc).__name__, exc)
+        settings = dict(self.settings)
+        settings["live"] = {"provider_errors": self.provider_errors, "stopped_by": self.stopped_by,
+                            "iterations_this_run": self.info.iterations, "iterations_total": self.state.iterations,
+                            "duplicate_orders_ignored": getattr(self.broker, "duplicates", 0)}
+        result = None
+        try:
+            result = build_result(self.strategy, ctx, self.info, settings, benchmark_asset=None, out_dir=self.out_dir,
+                                  wall_start=self.wall_start, crashed=self.crash, tearsheet=self.trader.tearsheet)
+        except Exception as exc:  # noqa: BLE001 - artifacts are a report; the state is already saved
+            log.error("%s: writing artifacts failed: %s: %s", self.strategy.name, type(exc).__name__, exc)
+        services = ctx.agent_services
+        if services is not None and hasattr(services, "close"):
+            try:
+                services.close()
+            except Exception as exc:  # noqa: BLE001
+                log.error("%s: closing agent services failed: %s", self.strategy.name, exc)
+        close = getattr(self.broker, "close", None)
+        if callable(close):
+            close()
+        crashed = None if self.crash is None else f"{type(self.crash).__name__}: {self.crash}"
+        return LiveResult(strategy=self.strategy.name, run_id=self.state.run_id, iterations=self.info.iterations,
+                          provider_errors=self.provider_errors, stopped_by=self.stopped_by,
+                          output_dir=self.out_dir if result is not None else None, state=self.store.describe(),
+                          crashed=crashed, result=result, files=dict(result.files) if result is not None else {})
+
+
+# ---- the trader ------------------------------------------------------------------------------
+class Trader:
+    """Runs strategies live: `Trader().add_strategy(MyStrategy(broker=PaperBroker(data="alpaca"))).run_all()`.
+
+    Each strategy needs its own broker instance (its own account for `PaperBroker`). State
+    (`self.vars`, counters, the paper account, known orders) is saved after every step to
+    `state` (a path or URL), else `DB_CONNECTION_STR`, else `<out_dir>/state/live_state.sqlite`,
+    and restored on the next start. Artifacts go to `<out_dir>/<strategy>_live_<time>_<run id>/`.
+    `max_iterations` and `until` end a run early; SIGINT/SIGTERM end it cleanly.
+    """
+
+    def __init__(self, *, out_dir: str | Path | None = None, state: str | Path | None = None, clock=None,
+                 max_iterations: int | None = None, until: _dt.datetime | None = None, poll_seconds: float = 5.0,
+                 handle_signals: bool = True, quiet: bool = False, replay: str | None = None,
+                 cache_dir: str | Path | None = None, lookahead: str = "warn", agent_budget: dict | None = None,
+                 tearsheet: bool = True, min_wait_seconds: float = 0.002) -> None:
+        if max_iterations is not None and max_iterations < 1:
+            raise LiveError(f"max_iterations must be at least 1, got {max_iterations}")
+        if poll_seconds <= 0:
+            raise LiveError(f"poll_seconds must be positive, got {poll_seconds}")
+        self.out_root = Path(out_dir) if out_dir is not None else Path.cwd() / "traces"
+        self._state_arg = state
+        self.clock = clock
+        self.max_iterations = max_iterations
+        self.until_ns = datetime_to_ns(until) if until is not None else None
+        self.until_is_data_end = False
+        self.poll_seconds = poll_seconds
+        self.handle_signals = handle_signals
+        self.quiet = quiet
+        self.replay, self.cache_dir, self.lookahead, self.agent_budget = replay, cache_dir, lookahead, agent_budget
+        self.tearsheet = tearsheet
+        self.min_wait_seconds = min_wait_seconds
+        self.stop_reason: str | None = None
+        self._stop = threading.Event()
+        self._entries: list[tuple[Strategy, Any, Any]] = []
+        self.store: StateStore | None = None
+
+    def add_strategy(self, strategy: Strategy, *, broker=None, data=None) -> Trader:
+        """Add a strategy instance; `broker` defaults to the one given as `MyStrategy(broker=...)`."""
+        if isinstance(strategy, type):
+            raise LiveError(f"add_strategy takes an instance: trader.add_strategy({strategy.__name__}(broker=...))")
+        if not isinstance(strategy, Strategy):
+            raise LiveError(f"{strategy!r} is not a Strategy")
+        if type(strategy).on_trading_iteration is Strategy.on_trading_iteration:
+            raise LiveError(f"{type(strategy).__name__} has no on_trading_iteration(self) method; define it")
+        broker = broker if broker is not None else strategy._pending_broker
+        if broker is None:
+            raise LiveError(f"{strategy.name} has no broker: MyStrategy(broker=PaperBroker(data='alpaca')) or "
+                            "trader.add_strategy(strategy, broker=...)")
+        for other, other_broker, _ in self._entries:
+            if other.name == strategy.name:
+                raise LiveError(f"two strategies are named {strategy.name!r}; give one another name "
+                                "(MyStrategy(name='...', broker=...)): state is saved per name")
+            if other_broker is broker:
+                raise LiveError(f"{strategy.name} and {other.name} share one broker object; give each strategy its "
+                                "own broker (each PaperBroker is one account)")
+        self._entries.append((strategy, broker, data if data is not None else strategy._pending_data))
+        return self
+
+    def stop(self, reason: str = "stop()") -> None:
+        """Ask every strategy to stop after its current step (thread-safe)."""
+        self.stop_reason = self.stop_reason or reason
+        self._stop.set()
+
+    def run_all(self) -> dict[str, LiveResult]:
+        """Run every strategy until stopped; returns one `LiveResult` per strategy name."""
+        from agentrt.data.live import feed_from_spec
+
+        if not self._entries:
+            raise LiveError("no strategies to run: trader.add_strategy(MyStrategy(broker=...)) first")
+        self.store = StateStore.open(state_dir=self.out_root / "state",
+                                     url=str(self._state_arg) if self._state_arg is not None else None)
+        runners: list[_Runner] = []
+        try:
+            for strategy, broker, data in self._entries:
+                feed = feed_from_spec(data) if data is not None else broker.default_feed()
+                runner = _Runner(self, strategy, broker, feed)
+                runners.append(runner)
+                runner.prepare()
+        except BaseException as exc:
+            for runner in runners:
+                services = runner.ctx.agent_services if runner.ctx is not None else None
+                if services is not None and hasattr(services, "close"):
+                    services.close()
+            self.store.close()
+            if isinstance(exc, _Crash):
+                raise LiveError(f"initialize() failed: {type(exc.error).__name__}: {exc.error}") from exc.error
+            raise
+        previous = self._install_signals()
+        try:
+            for runner in runners:
+                runner.thread = threading.Thread(target=runner.run, name=f"agentrt-live-{runner.strategy.name}",
+                                                 daemon=True)
+                runner.thread.start()
+            while any(r.thread.is_alive() for r in runners):
+                for r in runners:
+                    r.thread.join(0.2)
+        finally:
+            self._restore_signals(previous)
+            results = {r.strategy.name: r.finish() for r in runners}
+            self.store.close()
+        crashed = [r for r in runners if r.crash is not None]
+        if crashed:
+            r = crashed[0]
+            where = r.crash_time.isoformat() if r.crash_time else "start"
+            error = StrategyCrash(
+                f"{r.strategy.name} crashed at {where}: {type(r.crash).__name__}: {r.crash} (state saved to "
+                f"{self.store.describe()}; artifacts in {r.out_dir})", output_dir=r.out_dir, sim_time=r.crash_time)
+            error.results = results  # type: ignore[attr-defined]
+            raise error from r.crash
+        return results
+
+    def _install_signals(self) -> dict:
+        if not self.handle_signals or threading.current_thread() is not threading.main_thread():
+            return {}
+        previous = {}
+
+        def _handler(signum, _frame) -> None:
+            name = signal.Signals(signum).name
+            if self._stop.is_set():  # a second signal: stop waiting for the current step
+                raise KeyboardInterrupt
+            log.warning("%s received: stopping after the current step (state is saved; send it again to abort)", name)
+            self.stop(name)
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, _handler)
+        return previous
+
+    @staticmethod
+    def _restore_signals(previous: dict) -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+# ---- engine builder used by the CLI -------------------------------------------------------------
+def build_broker(spec: str, *, budget: float = 100_000.0, data: str | None = None, sandbox: bool = False,
+                 buy_trading_fees=(), sell_trading_fees=(), slippage_bps: float = 0.0):
+    """A broker from a CLI name: "paper", "alpaca-paper" or "ccxt:<exchange>" (the latter needs sandbox)."""
+    text = str(spec).strip()
+    kind, _, arg = text.partition(":")
+    kind = kind.lower()
+    if kind == "paper":
+        from agentrt.broker.paper import PaperBroker
+
+        return PaperBroker(cash=budget, data=data, buy_trading_fees=buy_trading_fees,
+                           sell_trading_fees=sell_trading_fees, slippage_bps=slippage_bps)
+    if kind in ("alpaca-paper", "alpaca_paper"):
+        from agentrt.broker.alpaca import AlpacaBroker
+
+        return AlpacaBroker(paper=True)
+    if kind == "alpaca":
+        raise LiveError("agentrt live trades paper accounts: use --broker alpaca-paper (Alpaca's paper account)")
+    if kind == "ccxt":
+        if not arg:
+            raise LiveError("name the exchange: --broker ccxt:binance --sandbox")
+        if not sandbox:
+            raise LiveError(f"agentrt live trades paper accounts: add --sandbox to use {arg}'s testnet "
+                            f"(keys from {arg.upper()}_API_KEY / {arg.upper()}_API_SECRET)")
+        from agentrt.broker.ccxt import CCXTBroker
+
+        return CCXTBroker(arg, sandbox=True)
+    raise LiveError(f"unknown broker {spec!r}; use paper, alpaca-paper or ccxt:<exchange> --sandbox")
+
+
+def replay_window(source: str, start: str | None) -> tuple[_dt.datetime, _dt.datetime]:
+    """(clock start, data end) for a replayed feed: start defaults to a year before the data ends."""
+    from agentrt.data.routing import resolve_data_source
+
+    src = resolve_data_source(source)
+    first = last = None
+    for sym in src.symbols():
+        frame = src.frame(sym)
+        if len(frame):
+            last = frame.index[-1] if last is None or frame.index[-1] > last else last
+            first = frame.index[0] if first is None or frame.index[0] < first else first
+    if last is None:
+        raise LiveError(f"the replay data {source!r} has no bars")
+    tz = _tz("America/New_York")
+    end_day = last.date()
+    if start:
+        try:
+            day = _dt.date.fromisoformat(str(start)[:10])
+        except ValueError:
+            raise LiveError(f"--start {start!r} is not a date; use YYYY-MM-DD") from None
+    else:
+        day = max(first.date(), end_day - _dt.timedelta(days=365))
+    if not first.date() <= day <= end_day:
+        raise LiveError(f"--start {day} is outside the replay data ({first.date()}..{end_day})")
+    begin = _dt.datetime.combine(day, _dt.time(9, 0), tzinfo=tz)
+    return begin, _dt.datetime.combine(end_day, _dt.time(23, 59), tzinfo=tz)
