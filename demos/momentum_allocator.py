@@ -58,7 +58,7 @@ def momentum_policy(request):
                 held[symbol] = quantity
         ranking = ", ".join(f"{row[0]} {row[1]:+.1%}" for row in ranked if row[1] is not None)
         if not orders:
-            return f"Momentum ranking: {ranking}. Holdings already match the top {top_n}; no trade."
+            return f"Momentum ranking: {ranking}. Holdings already follow the ranking; no trade."
         return orders
     placed = [c for m in request.messages for c in m.tool_calls if c.name == "orders_submit"]
     moves = ", ".join(f"{c.args['side']} {c.args['quantity']} {c.args['symbol']}" for c in placed)

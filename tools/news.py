@@ -10,7 +10,8 @@ Request: ``GET {ALPACA_DATA_URL}/v1beta1/news?symbols=AAPL&start=...&end=<simula
 ``ALPACA_API_KEY`` / ``ALPACA_API_SECRET`` (default base ``https://data.alpaca.markets``;
 ``ALPACA_DATA_URL`` overrides it, e.g. for a local test server). The answer is filtered again on
 the client: an article whose ``created_at`` (publish time) or ``updated_at`` (its text may have
-changed since) is after the simulated time is dropped, whatever the server sent.
+changed since) is after the simulated time is dropped, whatever the server sent, and so is one
+older than the ``days`` window.
 
 No news is invented offline: without the two variables the tool raises an error that names
 them, which the agent sees as a tool error (and which the replay cache does not record, so
@@ -97,7 +98,7 @@ def fetch_news(
         raise NewsUnavailableError(f"the Alpaca news API sent an unexpected answer for {ticker} (no 'news' list)")
     articles = []
     for item in payload["news"]:
-        article = _article(item, now)
+        article = _article(item, now, since=start_utc)
         if article is not None:
             articles.append(article)
     articles.sort(key=lambda a: (a["created_at"], str(a["id"])), reverse=True)
@@ -162,12 +163,14 @@ def _parse_time(value: Any) -> _dt.datetime | None:
     return moment
 
 
-def _article(item: Any, now: _dt.datetime) -> dict[str, Any] | None:
+def _article(item: Any, now: _dt.datetime, *, since: _dt.datetime) -> dict[str, Any] | None:
     if not isinstance(item, dict):
         return None
     created = _parse_time(item.get("created_at"))
     if created is None or created > now:
         return None  # undated or published after the simulated time
+    if created < since:
+        return None  # older than the window asked for
     updated = _parse_time(item.get("updated_at"))
     if updated is not None and updated > now:
         return None  # its text may have been edited after the simulated time

@@ -22,7 +22,7 @@ from agentrt.agents.prompt import BASE_PROMPT_VERSION
 from agentrt.agents.tool import ToolSpec
 from agentrt.agents.trading import OrderError, OrderIntent, apply_intent, describe_intent, order_view
 
-__all__ = ["KEY_LAYOUT_VERSION", "reapply_orders", "run_material", "schema_json"]
+__all__ = ["KEY_LAYOUT_VERSION", "RunKeyer", "reapply_orders", "run_material", "schema_json"]
 
 KEY_LAYOUT_VERSION = 1
 
@@ -63,6 +63,36 @@ def run_material(
         "state": dict(state),
         "tools": [spec.key_material() for spec in tools],
     }
+
+
+class RunKeyer:
+    """Computes ``content_hash(run_material(...))`` fast: the static parts are encoded once.
+
+    Canonical JSON sorts object keys, so the encoding of the whole material is the
+    encodings of its top-level values joined in key order; the agent's model, prompt and
+    tool surface are encoded once per tool surface instead of once per run.
+    """
+
+    def __init__(self, *, agent: str, model: Mapping[str, Any], system_prompt: str, tools: Sequence[ToolSpec]) -> None:
+        from agentrt.replay.hashing import canonical_json
+
+        static = run_material(agent=agent, model=model, system_prompt=system_prompt, task=None, context=None,
+                              state={}, tools=tools)
+        self._static = {k: canonical_json(v) for k, v in static.items() if k not in ("task", "context", "state")}
+        self.tool_names = tuple(t.name for t in tools)
+
+    def key(self, *, task: str | None, context: Any, state: Mapping[str, Any]) -> str:
+        import hashlib
+        import json
+
+        from agentrt.replay.hashing import ALGORITHM, canonical_json
+
+        parts = dict(self._static)
+        parts["task"] = canonical_json(task)
+        parts["context"] = canonical_json(context)
+        parts["state"] = canonical_json(state)
+        text = "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{parts[k]}" for k in sorted(parts)) + "}"
+        return f"{ALGORITHM}:" + hashlib.new(ALGORITHM, text.encode("utf-8")).hexdigest()
 
 
 def reapply_orders(host: Any, intents: Sequence[Mapping[str, Any]], *, source: str) -> tuple[list[dict[str, Any]], list[Any]]:

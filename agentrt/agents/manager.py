@@ -19,7 +19,7 @@ from typing import Any
 
 from agentrt.agents._jsonable import to_jsonable
 from agentrt.agents.builtin_tools import EVIDENCE_TOOLS, Toolbox, builtin_tools
-from agentrt.agents.caching import reapply_orders, run_material, schema_json
+from agentrt.agents.caching import RunKeyer, reapply_orders, run_material, schema_json
 from agentrt.agents.mcp import MCPServer, McpToolHandle, specs_from_listing, tool_list_material
 from agentrt.agents.models import ResolvedModel, resolve_model
 from agentrt.agents.prompt import effective_system_prompt, run_prompt
@@ -88,6 +88,7 @@ class Agent:
         self._runtime: Any = None
         self._mcp_specs: dict[str, list[tuple[ToolSpec, str]]] = {}
         self._failures = 0
+        self._run_keyer: Any = None
 
     # -- introspection --------------------------------------------------------------------
     @property
@@ -144,6 +145,13 @@ class Agent:
         return listing
 
     # -- running --------------------------------------------------------------------------
+    def _keyer(self, specs: list[ToolSpec]) -> Any:
+        names = tuple(s.name for s in specs)
+        if self._run_keyer is None or self._run_keyer.tool_names != names:
+            self._run_keyer = RunKeyer(agent=self.name, model=self.model_identity,
+                                       system_prompt=self.effective_system_prompt, tools=specs)
+        return self._run_keyer
+
     def run(self, task: str | None = None, *, context: Any = None) -> AgentRunResult:
         """Run the agent at the current simulated time and return what it did.
 
@@ -162,22 +170,22 @@ class Agent:
         context_json = _json_context(context)
         mcp = self._mcp_tool_specs(services) if self.mcp_servers else []
         specs = [t.spec for t in self.tools] + [spec for _, spec, _ in mcp]
-        material = run_material(
-            agent=self.name, model=self.model_identity, system_prompt=self.effective_system_prompt,
-            task=task, context=context_json, state=state, tools=specs,
-        )
-        from agentrt.replay.hashing import content_hash
+        key = self._keyer(specs).key(task=task, context=context_json, state=state)
         from agentrt.telemetry.otel import agent_run_span, record_agent_outcome
 
-        key = content_hash(material)
         store = services.replay_store
         self.runs += 1
         run_id = f"{services.run_id}-{self.name}-{self.runs}"
         with agent_run_span(self.name, self.model.name, sim_time) as span:
             entry = store.get_run(key) if services.serves_from_cache() else None
             if entry is not None:
-                result, trace = self._replayed(entry, key, state, task, context_json, sim_time, started, run_id)
+                result, trace_path, row = self._replayed(entry, key, state, task, context_json, sim_time, started,
+                                                         run_id, services)
             else:
+                material = run_material(
+                    agent=self.name, model=self.model_identity, system_prompt=self.effective_system_prompt,
+                    task=task, context=context_json, state=state, tools=specs,
+                )
                 reasons: list[str] = []
                 if store is not None and services.replay_mode.reads_cache:
                     reasons = store.miss_reasons(material, agent=self.name, sim_time=sim_time)
@@ -186,16 +194,16 @@ class Agent:
 
                     raise ReplayMissError(agent=self.name, sim_time=sim_time, reasons=reasons, key=key)
                 if store is not None and services.counters is not None:
-                    services.counters.record_miss(reasons or [f"mode {services.mode_value}"])
+                    services.counters.record_miss(_countable(reasons) or [f"mode {services.mode_value}"])
                 result, trace, events, intents = self._executed(
                     mcp, key, state, task, context_json, sim_time, started, run_id, reasons, services
                 )
-            trace_path, row = self._write_trace(trace, services)
-            if entry is None and result.error is None and services.writes_cache():
-                store.put_run(
-                    key, material=material, agent=self.name, sim_time=sim_time, model=self.model.name,
-                    result=result.to_json(), events=events, orders=intents, trace_path=trace_path,
-                )
+                trace_path, row = self._write_trace(trace, services)
+                if result.error is None and services.writes_cache():
+                    store.put_run(
+                        key, material=material, agent=self.name, sim_time=sim_time, model=self.model.name,
+                        result=result.to_json(), events=events, orders=intents, trace_path=trace_path,
+                    )
             record_agent_outcome(
                 span, cache_hit=result.cache_hit, cache_key=key if store is not None else None,
                 warnings=list(result.warnings), input_tokens=result.usage.get("input_tokens"),
@@ -233,10 +241,17 @@ class Agent:
         return write_run_trace(trace, services.output_dir)
 
     def _replayed(self, entry: Any, key: str, state: dict[str, Any], task: str | None, context: Any,
-                  sim_time: _dt.datetime, started: float, run_id: str) -> tuple[AgentRunResult, dict[str, Any]]:
+                  sim_time: _dt.datetime, started: float, run_id: str,
+                  services: Any) -> tuple[AgentRunResult, str | None, dict[str, Any] | None]:
+        """A cache hit: re-apply the recorded orders, return the recorded answer.
+
+        No new trace file is written when the trace recorded with the entry still exists
+        (the hit points to it); otherwise the trace is rebuilt from the entry.
+        """
+        import os
+
         from agentrt.agents.observe import trace_document
 
-        services = self._services()
         recorded = entry.result
         orders, replay_warnings = reapply_orders(self.manager.host, entry.orders, source=f"agent:{self.name}")
         warnings = [dict(w) for w in recorded.get("warnings") or []] + [w.to_dict() for w in replay_warnings]
@@ -249,11 +264,9 @@ class Agent:
                 tokens=int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0)),
                 cost_usd=float(recorded.get("cost_usd") or 0.0),
             )
-        latency = (time.perf_counter() - started) * 1000.0
-        output = None
         text = str(recorded.get("text") or "")
-        if self.output_schema is not None:
-            output = _parse_output(self.output_schema, text)
+        output = _parse_output(self.output_schema, text) if self.output_schema is not None else None
+        latency = (time.perf_counter() - started) * 1000.0
         result = AgentRunResult(
             agent=self.name,
             model=self.model.name,
@@ -276,12 +289,19 @@ class Agent:
         trace = trace_document(
             run_id=run_id, agent=self.name, model=self.model.name, sim_time=sim_time, wall_time_ms=latency,
             system_prompt=self.effective_system_prompt, task=task, context=context, state=state,
-            model_calls=[{k: v for k, v in e.items() if k != "type"} | {"cache_hit": True} for e in events if e.get("type") == "model_call"],
-            tool_calls=[{k: v for k, v in e.items() if k != "type"} | {"cache_hit": True} for e in events if e.get("type") == "tool_call"],
+            model_calls=[_event(e) for e in events if e.get("type") == "model_call"],
+            tool_calls=[_event(e) for e in events if e.get("type") == "tool_call"],
             summary=result.summary, text=result.text, orders=list(orders), usage=usage, cost_usd=result.cost_usd,
             cache_hit=True, cache_key=key, recorded_trace=entry.trace_path, warnings=warnings,
         )
-        return result, trace
+        recorded_trace = entry.trace_path
+        if recorded_trace and os.path.exists(recorded_trace):
+            from agentrt.telemetry.runindex import row_from_trace
+
+            row = row_from_trace(trace, trace_path=recorded_trace) if services.output_dir is not None else None
+            return result, recorded_trace, row
+        path, row = self._write_trace(trace, services)
+        return result, path, row
 
     def _executed(self, mcp: list[tuple[MCPServer, ToolSpec, str]], key: str, state: dict[str, Any], task: str | None,
                   context: Any, sim_time: _dt.datetime, started: float, run_id: str, reasons: list[str],
@@ -384,6 +404,17 @@ class Agent:
                 self._runtime = None
         if self.toolbox is not None:
             self.toolbox.workspace.close()
+
+
+def _event(event: Mapping[str, Any]) -> dict[str, Any]:
+    record = {k: v for k, v in event.items() if k != "type"}
+    record["cache_hit"] = True
+    return record
+
+
+def _countable(reasons: list[str]) -> list[str]:
+    # "no earlier run for this agent at <time>" names a time; count it as one reason
+    return [r.split(" at ", 1)[0] if r.startswith("no earlier run for this agent at ") else r for r in reasons]
 
 
 def _parse_output(schema: Any, text: str) -> Any:

@@ -258,17 +258,19 @@ def function_schema(
     fn: Callable[..., Any],
     *,
     skip: frozenset[str] = frozenset(),
+    localns: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], ParsedDocstring]:
     """Return ``(parameters_schema, parsed_docstring)`` for ``fn``.
 
     ``self``/``cls``, ``*args``/``**kwargs`` and names in ``skip`` are left out. The schema
     is an ``{"type": "object", "properties": ..., "required": [...]}`` JSON schema;
-    parameters without a default are required.
+    parameters without a default are required. ``localns`` resolves string annotations
+    that name classes local to the scope the function was defined in.
     """
     target = inspect.unwrap(fn)
     signature = inspect.signature(target)
     try:
-        hints = typing.get_type_hints(target, include_extras=True)
+        hints = typing.get_type_hints(target, localns=dict(localns) if localns else None, include_extras=True)
     except Exception:  # unresolvable forward references: fall back to the raw annotations
         hints = {}
     doc = parse_docstring(inspect.getdoc(target))

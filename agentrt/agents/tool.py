@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import inspect
 import re
+import sys
 import textwrap
 import typing
 from collections.abc import Callable, Mapping
@@ -147,6 +148,7 @@ class _Marker:
     description: str | None
     mutates_trading: bool
     cache: bool = True
+    localns: Mapping[str, Any] | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 def agent_tool(
@@ -168,13 +170,19 @@ def agent_tool(
     whose answer depends on something else (the account, a random draw).
     """
 
+    if name is not None:
+        _check_name(name)
+
     def mark(target: Callable[..., Any]) -> Callable[..., Any]:
         func = target.__func__ if isinstance(target, (staticmethod, classmethod)) else target
         if not callable(func):
             raise TypeError(f"@agent_tool decorates functions, got {type(target).__name__}")
-        if name is not None:
-            _check_name(name)
-        setattr(func, _MARKER, _Marker(name, description, mutates_trading, cache))
+        # annotations naming classes local to the defining scope resolve through its locals
+        frame = sys._getframe(1)
+        if frame.f_code is agent_tool.__code__ and frame.f_back is not None:
+            frame = frame.f_back
+        localns = dict(frame.f_locals) if frame.f_code.co_name != "<module>" else None
+        setattr(func, _MARKER, _Marker(name, description, mutates_trading, cache, localns))
         return target
 
     if fn is not None:
@@ -290,11 +298,13 @@ def _describe_errors(exc: Any, alias_of: Mapping[str, str], valid: list[str]) ->
 class AgentTool:
     """A tool ready to be called: its :class:`ToolSpec`, the callable and its validator."""
 
-    __slots__ = ("spec", "func", "is_async", "_validator", "_alias_of", "_params", "_positional_only", "_accepts")
+    __slots__ = ("spec", "func", "is_async", "_validator", "_alias_of", "_params", "_positional_only", "_accepts",
+                 "_localns")
 
-    def __init__(self, spec: ToolSpec, func: Callable[..., Any]) -> None:
+    def __init__(self, spec: ToolSpec, func: Callable[..., Any], *, localns: Mapping[str, Any] | None = None) -> None:
         self.spec = spec
         self.func = func
+        self._localns = localns
         self.is_async = inspect.iscoroutinefunction(inspect.unwrap(func)) or inspect.iscoroutinefunction(func)
         self._validator: Any = None
         self._alias_of: dict[str, str] = {}
@@ -312,7 +322,7 @@ class AgentTool:
         target = self.func
         signature = inspect.signature(target)
         try:
-            hints = typing.get_type_hints(inspect.unwrap(target), include_extras=True)
+            hints = typing.get_type_hints(inspect.unwrap(target), localns=self._localns, include_extras=True)
         except Exception:
             hints = {}
         fields: dict[str, Any] = {}
@@ -429,7 +439,8 @@ def make_tool(
     _check_name(tool_name)
     desc = description if description is not None else (marker.description if marker else None)
     mutates = mutates_trading if mutates_trading is not None else bool(marker and marker.mutates_trading)
-    parameters, doc = function_schema(func)
+    localns = marker.localns if marker else None
+    parameters, doc = function_schema(func, localns=localns)
     if include_source:
         model_desc = _model_description(underlying, desc, doc.summary)
     else:
@@ -446,4 +457,4 @@ def make_tool(
         mutates_trading=mutates,
         cacheable=(marker.cache if marker else True) and not mutates,
     )
-    return AgentTool(spec, func)
+    return AgentTool(spec, func, localns=localns)

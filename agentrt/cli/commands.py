@@ -11,7 +11,6 @@ from agentrt.cli import traces_cmd  # noqa: E402
 
 traces_cmd.register(app)
 
-from agentrt.cli import live_cmd as _live_cmd
-from agentrt.cli.main import app as _app
+from agentrt.cli import live_cmd  # noqa: E402
 
-_live_cmd.register(_app)
+live_cmd.register(app)

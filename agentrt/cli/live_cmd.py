@@ -104,6 +104,7 @@ def register(app: typer.Typer) -> None:
             trader = Trader(out_dir=out, state=state, clock=clock, max_iterations=max_iterations, until=until,
                             poll_seconds=poll, quiet=quiet, replay=replay, cache_dir=cache_dir, tearsheet=not no_html)
             trader.until_is_data_end = until is not None
+            trader.add_strategy(instance)
             results = trader.run_all()
         except (LiveError, CredentialsError, StateError, DataError, LiveConnectionError, ValueError) as exc:
             _fail(str(exc))

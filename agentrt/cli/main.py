@@ -51,6 +51,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _default_dates(source, start, end):
+    """Default to the last two years of the range that every symbol of the source covers."""
     import datetime as dt
 
     if start and end:
@@ -58,14 +59,14 @@ def _default_dates(source, start, end):
     from agentrt.data.routing import resolve_data_source
 
     src = resolve_data_source(source)
-    last = first = None
+    first = last = None
     for sym in src.symbols():
         frame = src.frame(sym)
         if len(frame):
-            last = frame.index[-1] if last is None or frame.index[-1] > last else last
-            first = frame.index[0] if first is None or frame.index[0] < first else first
-    if last is None:
-        _fail("cannot pick default dates: the data source has no bars; pass --start and --end")
+            first = frame.index[0] if first is None or frame.index[0] > first else first
+            last = frame.index[-1] if last is None or frame.index[-1] < last else last
+    if last is None or first > last:
+        _fail("cannot pick default dates for this data source; pass --start and --end")
     end = end or str(last.date())
     start = start or str(max(first.date(), dt.date.fromisoformat(end) - dt.timedelta(days=730)))
     return start, end

@@ -35,7 +35,7 @@ from agentrt.data.live import (
     is_transient,
 )
 from agentrt.engine.backtest import StrategyCrash, _Listener, _agent_services, _fee_dict, _tz, _versions
-from agentrt.engine.persistence import OrderRow, StateStore, StrategyState
+from agentrt.engine.persistence import OrderRow, StateStore, StrategyState, decode_vars, encode_vars
 from agentrt.engine.recorder import Recorder
 from agentrt.engine.schedule import ScheduleError, parse_sleeptime
 from agentrt.strategy.strategy import Strategy, _RunContext
@@ -111,6 +111,47 @@ class AcceleratedClock:
     def with_tz(self, tz: str | _dt.tzinfo) -> AcceleratedClock:
         """The same running clock, read in another time zone."""
         return AcceleratedClock(ns_to_datetime(self._start_ns, _dt.timezone.utc), self.speed, tz=tz, _t0=self._t0)
+
+    @property
+    def is_simulated(self) -> bool:
+        return False
+
+
+class _StepClock:
+    """The clock a strategy sees: live between steps, held at the step's start during a step.
+
+    A step (an iteration or a hook, with every agent run in it) happens at one instant, as in a
+    backtest: an agent that spends 20 s thinking still sees the time its iteration began, so
+    its tool results are never stamped after its own simulated time.
+    """
+
+    __slots__ = ("base", "_held")
+
+    def __init__(self, base) -> None:
+        self.base = base
+        self._held: int | None = None
+
+    @property
+    def tz(self):
+        return self.base.tz
+
+    @property
+    def speed(self) -> float:
+        return getattr(self.base, "speed", 1.0)
+
+    @property
+    def now_ns(self) -> int:
+        held = self._held
+        return self.base.now_ns if held is None else held
+
+    def now(self) -> _dt.datetime:
+        return ns_to_datetime(self.now_ns, self.base.tz)
+
+    def hold(self) -> None:
+        self._held = self.base.now_ns
+
+    def release(self) -> None:
+        self._held = None
 
     @property
     def is_simulated(self) -> bool:
@@ -248,13 +289,14 @@ class _Runner:
         self._saved: dict[str, tuple] = {}
         self._skipped_vars: set[str] = set()
         self._cash_seen = 0
+        self._pre_step_vars: str | None = None
         self.ctx: _RunContext | None = None
 
     # -- wiring (main thread: errors surface before anything runs) ------------------------
     def prepare(self) -> None:
         tr, strategy = self.trader, self.strategy
         self.wall_start = time.time()
-        clock = _clock_in(tr.clock, "America/New_York")
+        clock = _StepClock(_clock_in(tr.clock, "America/New_York"))
         sessions = market_sessions("NYSE")
         data = LiveMarketData(self.feed)
         self._bind(data, sessions, clock)
@@ -279,14 +321,18 @@ class _Runner:
         self.broker.listener = _Listener(strategy)
         self.broker.connect()
         self.gate.begin("init")
-        self._guarded("initialize", strategy.initialize)
+        clock.hold()
+        try:
+            self._guarded("initialize", strategy.initialize)
+        finally:
+            clock.release()
         try:
             market = normalize_market(strategy.market)
         except ValueError as exc:
             raise LiveError(str(exc)) from None
         if market != "XNYS":
             sessions = market_sessions(market)
-            clock = _clock_in(tr.clock, sessions.tz)
+            clock = _StepClock(_clock_in(tr.clock, sessions.tz))
             ctx.clock, ctx.sessions = clock, sessions
             self._bind(data, sessions, clock)
         self.sessions, self.clock, self.data = sessions, clock, data
@@ -388,7 +434,10 @@ class _Runner:
 
     def _save(self) -> None:
         state = self.state
-        state.vars = self.strategy.vars.to_dict()
+        if state.step_done or self._pre_step_vars is None:
+            state.vars = self.strategy.vars.to_dict()
+        else:  # stopped inside a step: it will be retried from the vars it started with
+            state.vars = decode_vars(self._pre_step_vars)
         snapshot = getattr(self.broker, "snapshot", None)
         state.broker = snapshot() if callable(snapshot) else None
         skipped = self.store.save(state, orders=self._order_rows())
@@ -440,9 +489,15 @@ class _Runner:
         if state.step_done:
             state.step += 1
         state.step_done = False
+        state.vars = self.strategy.vars.to_dict()
+        self._pre_step_vars = encode_vars(state.vars)[0]
         self.store.save(state)  # a hard kill from here on retries this step number (same order ids)
         self.gate.begin(state.step)
-        ok = self._guarded(hook, fn)
+        self.clock.hold()
+        try:
+            ok = self._guarded(hook, fn)
+        finally:
+            self.clock.release()
         state.step_done = True
         self._save()
         return ok
@@ -521,6 +576,11 @@ class _Runner:
             if i >= len(closes):
                 self.stopped_by = "end of the market calendar"
                 return
+            if i + 1 < len(closes) and self.clock.now_ns >= int(closes[i + 1]):
+                # a step ran longer than a whole session (or the machine slept): skip, do not burst
+                self.recorder.log(self.clock, f"fell behind: session {self.sessions.dates[i]} skipped", "warning")
+                i += 1
+                continue
             for t, _, kind in self._events(i):
                 if t < start or (kind == "iter" and not self.daily and self.clock.now_ns >= t + self.seconds * 1e9):
                     continue  # before this process started, or an intraday slot missed entirely
@@ -602,7 +662,8 @@ class _Runner:
             result = build_result(self.strategy, ctx, self.info, settings, benchmark_asset=None, out_dir=self.out_dir,
                                   wall_start=self.wall_start, crashed=self.crash, tearsheet=self.trader.tearsheet)
         except Exception as exc:  # noqa: BLE001 - artifacts are a report; the state is already saved
-            log.error("%s: writing artifacts failed: %s: %s", self.strategy.name, type(exc).__name__, exc)
+            log.error("%s: writing artifacts failed: %s: %s", self.strategy.name, type(exc).__name__, exc,
+                      exc_info=True)
         services = ctx.agent_services
         if services is not None and hasattr(services, "close"):
             try:

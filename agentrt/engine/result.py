@@ -74,8 +74,8 @@ def _benchmark_series(ctx, symbol: str | None, stats_frame):
     idx = np.searchsorted(series.end_ns, times, side="right") - 1
     ok = idx >= 0
     values = np.where(ok, series.close[np.maximum(idx, 0)], np.nan)
-    return pd.Series(values, index=stats_frame["datetime"].values, name=symbol).tz_localize("UTC").tz_convert(
-        stats_frame["datetime"].dt.tz)
+    # the datetime column is already tz-aware; `.values` on it drops the zone (deprecated in pandas 3.1)
+    return pd.Series(values, index=pd.DatetimeIndex(stats_frame["datetime"]), name=symbol)
 
 
 def build_result(strategy, ctx, loop, settings: dict, *, benchmark_asset, out_dir: Path | None, wall_start: float,

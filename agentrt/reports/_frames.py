@@ -26,7 +26,8 @@ def column(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
 
 
 def text(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: "" if is_missing(v) else str(v).strip())
+    # built as object dtype: .map() on an empty series keeps its float dtype, and .str then fails
+    return pd.Series(["" if is_missing(v) else str(v).strip() for v in series], index=series.index, dtype=object)
 
 
 def trade_events(trades: pd.DataFrame | None, tz: str) -> pd.DataFrame:

@@ -45,10 +45,6 @@ TRADE_COLUMNS = [
 ]
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: renders HTML in headless Chromium (needs /usr/bin/chromium)")
-
-
 def bar_times(n: int = N_BARS, start: str = "2022-01-03") -> pd.DatetimeIndex:
     days = pd.bdate_range(start, periods=n)
     return pd.DatetimeIndex(days + pd.Timedelta(hours=16)).tz_localize(TZ)
