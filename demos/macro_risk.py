@@ -20,6 +20,10 @@ import sys
 from agentrt import FunctionModel, MCPServer, Strategy
 
 REPO_ROOT = str(pathlib.Path(__file__).resolve().parents[1])  # home of the `tools` package
+# one spelling of this interpreter (`agentrt` runs as .../python3, `python demo.py` as .../python), so
+# the MCP server's identity, part of the replay-cache key, is the same whichever way the demo starts
+PYTHON = str(pathlib.Path(sys.executable).with_name("python"))
+PYTHON = PYTHON if os.path.exists(PYTHON) else sys.executable
 
 SYSTEM_PROMPT = (
     "You set how much of the portfolio sits in the stock index named in the context, from the macro "
@@ -83,7 +87,7 @@ class MacroRisk(Strategy):
             self.log_message("macro_risk runs on an offline policy model (rules, no LLM); "
                              "pass --model gemini-2.5-flash or openai/gpt-4.1-mini to use a real model")
         market = MCPServer(
-            name="market", command=sys.executable, args=["-m", "tools.market_mcp", "--transport", "stdio"],
+            name="market", command=PYTHON, args=["-m", "tools.market_mcp", "--transport", "stdio"],
             transport="stdio",
             env={"PYTHONPATH": os.pathsep.join(p for p in (REPO_ROOT, os.environ.get("PYTHONPATH")) if p)},
         )

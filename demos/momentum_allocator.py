@@ -53,7 +53,8 @@ def momentum_policy(request):
                 continue
             quantity = math.floor(min(cash, portfolio["portfolio_value"] / top_n) / prices[symbol])
             if quantity > 0:
-                orders.append({"tool": "orders_submit", "args": {"symbol": symbol, "quantity": quantity, "side": "buy"}})
+                orders.append({"tool": "orders_submit",
+                               "args": {"symbol": symbol, "quantity": quantity, "side": "buy"}})
                 cash -= quantity * prices[symbol]
                 held[symbol] = quantity
         ranking = ", ".join(f"{row[0]} {row[1]:+.1%}" for row in ranked if row[1] is not None)

@@ -18,7 +18,6 @@ Factories: this module is also registered as `testkit`, so test modules write
 
 from __future__ import annotations
 
-import datetime as dt
 import ipaddress
 import os
 import shutil
@@ -189,11 +188,6 @@ def make_bars(rows: Sequence[Sequence[float]] | Mapping[str, Sequence[Sequence[f
     return PandasData(frames, timestep=timestep)
 
 
-def flat_rows(n: int, price: float = 100.0) -> list[tuple[float, float, float, float]]:
-    """`n` bars that open, trade and close at `price` (an inert background)."""
-    return [(price, price, price, price)] * n
-
-
 # --------------------------------------------------------------------------------------------------
 # running backtests
 # --------------------------------------------------------------------------------------------------
@@ -216,7 +210,8 @@ def scripted(steps: Mapping[int, Callable[[Any], Any]] | None = None, *, name: s
     """A Strategy subclass that calls `steps[i](self)` on its i-th iteration (0-based).
 
     The running instance is kept as `Cls.instance`; `self.vars.seen` collects whatever steps
-    append. Extra keyword arguments become class attributes (hooks, sleeptime, parameters...).
+    append. `init=fn` runs `fn(self)` at the end of `initialize()`; other keyword arguments become
+    class attributes (hooks such as `on_filled_order`, `sleeptime`, `parameters`...).
     """
     from agentrt.strategy.strategy import Strategy
 
@@ -260,13 +255,6 @@ def _order_step(symbol: str, qty: float, side: str, **kw: Any) -> Callable[[Any]
         self.vars.orders = orders
 
     return step
-
-
-def session_ts(date: str, hh: int, mm: int = 0, tz: str = "America/New_York") -> dt.datetime:
-    from zoneinfo import ZoneInfo
-
-    y, m, d = (int(x) for x in date.split("-"))
-    return dt.datetime(y, m, d, hh, mm, tzinfo=ZoneInfo(tz))
 
 
 @pytest.fixture

@@ -211,7 +211,9 @@ def _resolve_id(series_id: str) -> str:
 
 def _check_lookback(lookback: Any) -> int:
     if isinstance(lookback, bool) or not isinstance(lookback, int) or not 1 <= lookback <= MAX_LOOKBACK:
-        raise MacroDataError(f"lookback must be a whole number of observations from 1 to {MAX_LOOKBACK}, got {lookback!r}")
+        raise MacroDataError(
+            f"lookback must be a whole number of observations from 1 to {MAX_LOOKBACK}, got {lookback!r}"
+        )
     return lookback
 
 

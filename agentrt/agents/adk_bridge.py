@@ -32,8 +32,10 @@ from google.genai import types  # noqa: E402
 from pydantic import PrivateAttr  # noqa: E402
 
 from agentrt.agents.models import Message, ModelRequest, ModelResponse, ToolCall, ToolResult  # noqa: E402
+from agentrt.telemetry.otel import model_call_span, record_model_usage  # noqa: E402
+from agentrt.telemetry.warnings import AgentWarning  # noqa: E402
 
-__all__ = ["AdkTool", "RecordingLlm", "install_adk_guards", "model_call_material"]
+__all__ = ["AdkTool", "RecordingLlm", "install_adk_guards", "model_call_material", "mute_adk_tracers"]
 
 MODEL_CALL_KEY_VERSION = 1
 _GUARDED = False
@@ -61,21 +63,26 @@ def install_adk_guards() -> None:
             importlib.import_module(name)
         except ImportError:
             sys.modules[name] = None  # type: ignore[assignment]
-    if os.environ.get("AGENTRT_ADK_SPANS", "").strip().lower() not in ("1", "true", "yes"):
-        from opentelemetry import trace
+    mute_adk_tracers()
 
-        noop = trace.NoOpTracer()
-        for module_name in (
-            "google.adk.telemetry.tracing",
-            "google.adk.telemetry.node_tracing",
-            "google.adk.telemetry",
-            "google.adk.runners",
-            "google.adk.flows.llm_flows.tools._batch_executor",
-            "google.adk.agents._managed_agent",
-        ):
-            module = sys.modules.get(module_name)
-            if module is not None and hasattr(module, "tracer"):
-                module.tracer = noop
+
+def mute_adk_tracers() -> None:
+    """Point every loaded ADK module's ``tracer`` at a no-op tracer (unless ``AGENTRT_ADK_SPANS=1``).
+
+    Called again after the runtime imported the rest of ADK, since modules bind their own
+    ``tracer`` name when they are first imported.
+    """
+    if os.environ.get("AGENTRT_ADK_SPANS", "").strip().lower() in ("1", "true", "yes"):
+        return
+    from opentelemetry import trace
+
+    noop = trace.NoOpTracer()
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith("google.adk"):
+            continue
+        current = getattr(module, "tracer", None)
+        if current is not None and current is not noop and isinstance(current, (trace.Tracer, trace.ProxyTracer)):
+            module.tracer = noop
 
 
 # --- request / response conversion -------------------------------------------------------
@@ -220,16 +227,17 @@ def _response_record(response: LlmResponse) -> dict[str, Any]:
     return record
 
 
-def _request_summary(material: Mapping[str, Any]) -> dict[str, Any]:
-    contents = material["contents"]
-    last = contents[-1] if contents else {}
+def _request_summary(llm_request: Any) -> dict[str, Any]:
+    contents = llm_request.contents
+    last = _contents_json(contents[-1:])[0] if contents else {}
+    names = [fd.name for tool in llm_request.config.tools or [] for fd in getattr(tool, "function_declarations", None) or []]
     return {
         "messages": len(contents),
         "last_role": last.get("role"),
         "last_parts": last.get("parts", [])[-3:],
-        "tools": [d["name"] for d in material["tools"]],
-        "system_chars": len(material["system"]),
-        "temperature": material["config"]["temperature"],
+        "tools": names,
+        "system_chars": len(_system_text(llm_request)),
+        "temperature": llm_request.config.temperature,
     }
 
 
@@ -276,16 +284,12 @@ class RecordingLlm(BaseLlm):
         return final
 
     async def generate_content_async(self, llm_request: Any, stream: bool = False) -> AsyncGenerator[LlmResponse, None]:
-        from agentrt.telemetry.otel import model_call_span, record_model_usage
-
         runtime = self._runtime
         run = runtime.current_run
         recorder = run.recorder
         services = run.services
         if len(recorder.model_calls) >= recorder.max_steps:
             recorder.stopped = "max_steps"
-            from agentrt.telemetry.warnings import AgentWarning
-
             recorder.warn(AgentWarning(
                 "max_steps_exceeded",
                 f"agent {recorder.agent!r} reached max_steps={recorder.max_steps} model calls; the run was "
@@ -297,8 +301,12 @@ class RecordingLlm(BaseLlm):
             )]))
             return
         store = services.replay_store
-        material = model_call_material(runtime.model_identity, llm_request)
-        key = store.call_key(material) if store is not None and (services.reads_calls() or services.writes_cache()) else None
+        material: dict[str, Any] | None = None
+        key: str | None = None
+        if store is not None and (services.reads_calls() or services.writes_cache()):
+            material = model_call_material(runtime.model_identity, llm_request)
+            key = store.call_key(material)
+        summary = _request_summary(llm_request)
         started = time.perf_counter()
         cache_hit = False
         response: LlmResponse | None = None
@@ -326,7 +334,7 @@ class RecordingLlm(BaseLlm):
         if services.counters is not None and store is not None and services.mode_value != "off":
             services.counters.record_model_call(reused=cache_hit, tokens=input_tokens + output_tokens, cost_usd=0.0)
         recorder.add_model_call(
-            request_summary=_request_summary(material),
+            request_summary=summary,
             response=_response_record(response),
             input_tokens=input_tokens,
             output_tokens=output_tokens,

@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 from agentrt.agents.recorder import RunRecorder
 from agentrt.agents.tool import ToolOutcome, ToolRunContext, ToolSpec, reset_tool_context, set_tool_context
+from agentrt.telemetry.otel import record_tool_error, tool_call_span
+from agentrt.telemetry.warnings import block_future_data, find_future_data, tool_error
 
 __all__ = ["ExecutableTool", "RunState", "ToolExecutor", "tool_call_material"]
 
@@ -74,8 +76,6 @@ class ToolExecutor:
         *,
         adk_context: Any = None,
     ) -> dict[str, Any]:
-        from agentrt.telemetry.otel import record_tool_error, tool_call_span
-
         spec = tool.spec
         services = run.services
         started = time.perf_counter()
@@ -111,8 +111,6 @@ class ToolExecutor:
             warnings = self._check(spec, outcome, run)
             response = outcome.as_response()
             if outcome.ok and any(w.code == "future_data" for w in warnings) and services.lookahead == "block":
-                from agentrt.telemetry.warnings import block_future_data
-
                 response = block_future_data(outcome.result, warnings)
             if not outcome.ok:
                 record_tool_error(span, outcome.error or "tool error")
@@ -131,8 +129,6 @@ class ToolExecutor:
         return response
 
     def _check(self, spec: ToolSpec, outcome: ToolOutcome, run: RunState) -> list[Any]:
-        from agentrt.telemetry.warnings import find_future_data, tool_error
-
         if not outcome.ok:
             return [tool_error(spec.name, f"{outcome.error_type}: {outcome.error}")]
         if outcome.result is None or spec.name == "docs_search":

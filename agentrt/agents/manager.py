@@ -111,7 +111,7 @@ class Agent:
                 agent_name=self.name,
                 loop=self.manager.event_loop(),
                 resolved_model=self.model,
-                model_identity=self.model_identity,
+                model_identity=self.model.identity(),
                 system_prompt=self.effective_system_prompt,
                 temperature=self.temperature,
                 output_schema=self.output_schema,

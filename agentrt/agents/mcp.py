@@ -6,7 +6,8 @@ runtime's persistent event loop, its tool list is read once (and cached in the r
 store, so a fully cached rerun never connects), and the session is reused for every bar
 and closed at the end. A call that does not answer within ``timeout_s``, or a server that
 died, gives the model a tool error naming the server; after such a failure the server is
-marked unavailable and later calls fail at once instead of hanging.
+marked unavailable and later calls fail at once instead of hanging (in a live run, the
+next agent run tries to reconnect).
 """
 
 from __future__ import annotations
@@ -169,6 +170,7 @@ class McpConnection:
         self.server = server
         self._toolset: Any = None
         self._tools: dict[str, Any] = {}
+        self._errlog: Any = None
         self.failure: str | None = None
 
     def _connection_params(self) -> Any:
@@ -195,9 +197,13 @@ class McpConnection:
         from google.adk.tools.mcp_tool.mcp_toolset import McpToolset
 
         if self._toolset is None:
-            import io
+            import os
+            import sys
 
-            self._toolset = McpToolset(connection_params=self._connection_params(), errlog=io.StringIO())
+            # a stdio server's stderr needs a real file; its log lines would clutter backtest output
+            if self._errlog is None:
+                self._errlog = sys.stderr if os.environ.get("AGENTRT_MCP_STDERR") else open(os.devnull, "w")  # noqa: SIM115
+            self._toolset = McpToolset(connection_params=self._connection_params(), errlog=self._errlog)
         try:
             tools = await asyncio.wait_for(self._toolset.get_tools(), timeout=self.server.timeout_s + 5)
         except Exception as exc:
@@ -239,14 +245,26 @@ class McpConnection:
             self.failure = f"no answer to {tool_name!r} within {s.timeout_s:g} s"
             return ToolOutcome(
                 error=f"MCP server {s.name!r} did not answer tool {tool_name!r} within {s.timeout_s:g} s (timeout_s); "
-                "it is treated as unavailable for the rest of the run",
+                "it is treated as unavailable for the rest of this backtest",
                 error_type="TimeoutError",
             )
         except Exception as exc:
             self.failure = _describe(exc)
             return ToolOutcome(error=f"MCP server {s.name!r} failed on tool {tool_name!r}: {_describe(exc)}",
                                error_type="MCPServerError")
+        if isinstance(response, Mapping) and set(response) == {"error"}:
+            # ADK reports session and transport failures (a closed connection) this way
+            self.failure = str(response["error"])
+            return ToolOutcome(error=f"MCP server {s.name!r} failed on tool {tool_name!r}: {response['error']}",
+                               error_type="MCPServerError")
         return _outcome(s, tool_name, response)
+
+    async def reconnect_if_failed(self) -> None:
+        """Forget a failure and open a fresh session (live runs, at the start of an agent run)."""
+        if self.failure is None:
+            return
+        self.failure = None
+        await self.close()
 
     async def close(self) -> None:
         if self._toolset is not None:
@@ -256,6 +274,9 @@ class McpConnection:
                 pass
             self._toolset = None
             self._tools.clear()
+        if self._errlog is not None and getattr(self._errlog, "name", "") == __import__("os").devnull:
+            self._errlog.close()
+        self._errlog = None
 
 
 def _describe(exc: BaseException) -> str:
@@ -266,8 +287,6 @@ def _describe(exc: BaseException) -> str:
 def _outcome(server: MCPServer, tool_name: str, response: Any) -> ToolOutcome:
     if not isinstance(response, Mapping):
         return ToolOutcome(result=response)
-    if "error" in response and len(response) == 1:
-        return ToolOutcome(error=f"MCP server {server.name!r}: {response['error']}", error_type="MCPServerError")
     is_error = bool(response.get("isError"))
     structured = response.get("structuredContent")
     texts = [c.get("text") for c in response.get("content") or [] if isinstance(c, Mapping) and c.get("type") == "text"]

@@ -191,6 +191,7 @@ class OfflineModel:
         self.calls = 0
         self.requests: list[ModelRequest] = []
         self.keep_requests = False
+        self._tool_chars: dict[tuple[str, ...], int] = {}
 
     def identity(self) -> dict[str, Any]:
         """``{"name", "settings"}`` describing this model for replay-cache keys."""
@@ -206,10 +207,15 @@ class OfflineModel:
             self.requests.append(request)
         response = coerce_response(self.respond(request))
         if response.usage is None:
-            prompt_chars = len(request.system_prompt) + sum(
+            names = tuple(str(t.get("name")) for t in request.tools)
+            tool_chars = self._tool_chars.get(names)
+            if tool_chars is None:  # declarations do not change within an agent: measure them once
+                tool_chars = sum(len(json.dumps(dict(t), default=str)) for t in request.tools)
+                self._tool_chars[names] = tool_chars
+            prompt_chars = len(request.system_prompt) + tool_chars + sum(
                 len(m.text) + sum(len(json.dumps(dict(r.response), default=str)) for r in m.tool_results)
                 for m in request.messages
-            ) + sum(len(json.dumps(dict(t), default=str)) for t in request.tools)
+            )
             out_chars = len(response.text) + sum(len(c.name) + len(json.dumps(dict(c.args), default=str)) for c in response.tool_calls)
             response = dataclasses.replace(
                 response,

@@ -137,6 +137,7 @@ class AgentRuntime:
         self.agent_name = agent_name
         self.loop = loop
         self.resolved_model = resolved_model
+        # the model's own identity, not the agent's settings: max_steps must not change call keys
         self.model_identity = model_identity
         self.system_prompt = system_prompt
         self.temperature = temperature
@@ -174,7 +175,7 @@ class AgentRuntime:
         from google.adk.sessions.in_memory_session_service import InMemorySessionService
         from google.genai import types
 
-        from agentrt.agents.adk_bridge import AdkTool, RecordingLlm
+        from agentrt.agents.adk_bridge import AdkTool, RecordingLlm, mute_adk_tracers
 
         offline = self.resolved_model.instance if self.resolved_model.kind == "offline" else None
         inner = None if offline is not None else self.resolved_model.build_adk_llm()
@@ -196,6 +197,7 @@ class AgentRuntime:
         self._sessions = InMemorySessionService()
         self._runner = Runner(agent=self._adk_agent, app_name=APP_NAME, session_service=self._sessions)
         self._run_config = _run_config()
+        mute_adk_tracers()
 
     @property
     def built(self) -> bool:
@@ -232,12 +234,20 @@ class AgentRuntime:
     def execute(self, prompt: str, run: RunState) -> None:
         """Run the agent once (blocking the caller); results land in ``run.recorder``."""
         self.current_run = run
+        run_no = next(self._runs)
         try:
-            self.loop.run(self._run(prompt, run, next(self._runs)))
+            self.loop.run(self._run(prompt, run, run_no))
         finally:
             self.current_run = None
+            if run_no == 1:  # ADK imports some modules lazily during its first run
+                from agentrt.agents.adk_bridge import mute_adk_tracers
+
+                mute_adk_tracers()
 
     async def _run(self, prompt: str, run: RunState, run_no: int) -> None:
+        if run.services.is_live:  # a live run may outlast a server hiccup: try failed servers again
+            for conn in self.connections.values():
+                await conn.reconnect_if_failed()
         from google.adk.platform import set_random_provider
         from google.adk.platform import time as adk_time
         from google.adk.platform import uuid as adk_uuid

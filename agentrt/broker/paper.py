@@ -196,8 +196,8 @@ class PaperBroker(SimBroker):
         self._by_cid[cid] = result
         return result
 
-    def find_order(self, client_order_id: str) -> Order | None:
-        """The order with this client order id, if this account has seen it."""
+    def find_order(self, client_order_id: str, *, hint: Order | None = None) -> Order | None:
+        """The order with this client order id, if this account has seen it (`hint` is not needed here)."""
         return self._by_cid.get(client_order_id)
 
     def _market_open(self, now_ns: int) -> bool:
@@ -211,6 +211,10 @@ class PaperBroker(SimBroker):
         """Take a quote for every asset with an open order (market hours only), then match."""
         if not self._active:
             return
+        for order in list(self._active):  # a quote taken after an order expired must not fill it
+            expire = self._expire_ns.get(order.identifier)
+            if expire is not None and now_ns >= expire and order.status.is_active:
+                self._close(order, OrderStatus.EXPIRED, "day order not filled by the session close")
         if self._market_open(now_ns):
             for asset in {o.asset for o in self._active}:
                 self._tape.record(asset, now_ns)

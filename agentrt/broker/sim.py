@@ -224,7 +224,7 @@ class SimBroker:
         order.status = OrderStatus.OPEN
         tp, sl = self._exit_pair(order)
         order.child_orders = [tp, sl]
-        for child in (tp, sl):
+        for child in (sl, tp):  # stop first: when one bar reaches both exits, assume the worse one came first
             self._orders[child.identifier] = child
             self._activate(child, self.clock.now_ns)
         return order
@@ -380,9 +380,33 @@ class SimBroker:
 
     # -- matching --------------------------------------------------------------------------
     def process(self, now_ns: int) -> None:
-        """Match active orders against every bar phase reached by `now_ns`."""
+        """Match active orders against every bar phase reached by `now_ns`.
+
+        With several active orders, they advance together one bar boundary at a time, so that when
+        one call covers many bars (minute bars, 30-minute sleeptime) linked orders (OCO legs, bracket
+        exits) still see the bars in time order: the leg whose price came first wins.
+        """
         if not self._active:
             return
+        if len(self._active) > 1:
+            for t in self._boundaries(now_ns):
+                self._process_all(t)
+        self._process_all(now_ns)
+
+    def _boundaries(self, now_ns: int) -> list[int]:
+        times: set[int] = set()
+        for order in self._active:
+            cursor = self._cursor.get(order.identifier)
+            if cursor is None:
+                continue
+            series = self.md.series(order.asset)
+            bar = cursor[0]
+            hi = min(series.visible_count(now_ns) + 1, len(series))
+            times.update(series.start_ns[bar:hi].tolist())
+            times.update(series.end_ns[bar:hi].tolist())
+        return sorted(t for t in times if t < now_ns)
+
+    def _process_all(self, now_ns: int) -> None:
         i = 0
         while i < len(self._active):
             order = self._active[i]
@@ -541,7 +565,7 @@ class SimBroker:
             children = [tp] if parent.take_profit_price is not None else [sl]
             children[0].oco_peer = None
         parent.child_orders = children
-        for child in children:
+        for child in reversed(children):  # stop loss before take profit: a bar reaching both counts as a loss
             self._orders[child.identifier] = child
             if phase_bar is None:
                 self._activate(child, ts_ns)

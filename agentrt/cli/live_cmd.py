@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import sys
 from pathlib import Path
@@ -9,6 +10,68 @@ from pathlib import Path
 import typer
 
 _REPLAY_KINDS = ("sample", "replay", "csv", "parquet", "yahoo")
+
+
+def build_broker(spec: str, *, budget: float = 100_000.0, data: str | None = None, sandbox: bool = False,
+                 buy_trading_fees=(), sell_trading_fees=(), slippage_bps: float = 0.0):
+    """A broker from a CLI name: "paper", "alpaca-paper" or "ccxt:<exchange>" (the latter needs sandbox)."""
+    from agentrt.engine.live import LiveError
+
+    text = str(spec).strip()
+    kind, _, arg = text.partition(":")
+    kind = kind.lower()
+    if kind == "paper":
+        from agentrt.broker.paper import PaperBroker
+
+        return PaperBroker(cash=budget, data=data, buy_trading_fees=buy_trading_fees,
+                           sell_trading_fees=sell_trading_fees, slippage_bps=slippage_bps)
+    if kind in ("alpaca-paper", "alpaca_paper"):
+        from agentrt.broker.alpaca import AlpacaBroker
+
+        return AlpacaBroker(paper=True)
+    if kind == "alpaca":
+        raise LiveError("agentrt live trades paper accounts: use --broker alpaca-paper (Alpaca's paper account)")
+    if kind == "ccxt":
+        if not arg:
+            raise LiveError("name the exchange: --broker ccxt:binance --sandbox")
+        if not sandbox:
+            raise LiveError(f"agentrt live trades paper accounts: add --sandbox to use {arg}'s testnet "
+                            f"(keys from {arg.upper()}_API_KEY / {arg.upper()}_API_SECRET)")
+        from agentrt.broker.ccxt import CCXTBroker
+
+        return CCXTBroker(arg, sandbox=True)
+    raise LiveError(f"unknown broker {spec!r}; use paper, alpaca-paper or ccxt:<exchange> --sandbox")
+
+
+def replay_window(source: str, start: str | None) -> tuple[_dt.datetime, _dt.datetime]:
+    """(clock start, data end) for a replayed feed: start defaults to a year before the data ends."""
+    from zoneinfo import ZoneInfo
+
+    from agentrt.data.routing import resolve_data_source
+    from agentrt.engine.live import LiveError
+
+    src = resolve_data_source(source)
+    first = last = None
+    for sym in src.symbols():
+        frame = src.frame(sym)
+        if len(frame):
+            last = frame.index[-1] if last is None or frame.index[-1] > last else last
+            first = frame.index[0] if first is None or frame.index[0] < first else first
+    if last is None:
+        raise LiveError(f"the replay data {source!r} has no bars")
+    tz = ZoneInfo("America/New_York")
+    end_day = last.date()
+    if start:
+        try:
+            day = _dt.date.fromisoformat(str(start)[:10])
+        except ValueError:
+            raise LiveError(f"--start {start!r} is not a date; use YYYY-MM-DD") from None
+    else:
+        day = max(first.date(), end_day - _dt.timedelta(days=365))
+    if not first.date() <= day <= end_day:
+        raise LiveError(f"--start {day} is outside the replay data ({first.date()}..{end_day})")
+    begin = _dt.datetime.combine(day, _dt.time(9, 0), tzinfo=tz)
+    return begin, _dt.datetime.combine(end_day, _dt.time(23, 59), tzinfo=tz)
 
 
 def _is_replay(data: str | None) -> bool:
@@ -72,7 +135,7 @@ def register(app: typer.Typer) -> None:
         from agentrt.data.base import DataError
         from agentrt.data.live import CredentialsError, LiveConnectionError
         from agentrt.engine.backtest import StrategyCrash
-        from agentrt.engine.live import AcceleratedClock, LiveError, Trader, build_broker, replay_window
+        from agentrt.engine.live import AcceleratedClock, LiveError, Trader
         from agentrt.engine.persistence import StateError
 
         try:

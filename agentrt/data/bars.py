@@ -58,7 +58,10 @@ class BarSeries:
 
 
 class Bars:
-    """Bars of one asset up to the current time: cheap numpy views plus a lazily built `.df`.
+    """Bars of one asset up to the current time: small numpy arrays plus a lazily built `.df`.
+
+    The arrays are copies of the visible slice, never views: a view's `.base` would reach the
+    whole history, including bars after the simulated time.
 
     `bars.close` (numpy array), `bars.df` (pandas DataFrame indexed by bar start, columns open,
     high, low, close, volume), `len(bars)`, `bars.get_last_price()`.
@@ -85,31 +88,31 @@ class Bars:
 
     @property
     def open(self) -> np.ndarray:
-        return self._s.open[self._lo:self._hi]
+        return self._s.open[self._lo:self._hi].copy()
 
     @property
     def high(self) -> np.ndarray:
-        return self._s.high[self._lo:self._hi]
+        return self._s.high[self._lo:self._hi].copy()
 
     @property
     def low(self) -> np.ndarray:
-        return self._s.low[self._lo:self._hi]
+        return self._s.low[self._lo:self._hi].copy()
 
     @property
     def close(self) -> np.ndarray:
-        return self._s.close[self._lo:self._hi]
+        return self._s.close[self._lo:self._hi].copy()
 
     @property
     def volume(self) -> np.ndarray:
-        return self._s.volume[self._lo:self._hi]
+        return self._s.volume[self._lo:self._hi].copy()
 
     @property
     def start_ns(self) -> np.ndarray:
-        return self._s.start_ns[self._lo:self._hi]
+        return self._s.start_ns[self._lo:self._hi].copy()
 
     @property
     def end_ns(self) -> np.ndarray:
-        return self._s.end_ns[self._lo:self._hi]
+        return self._s.end_ns[self._lo:self._hi].copy()
 
     def get_last_price(self) -> float | None:
         return float(self._s.close[self._hi - 1]) if self._hi > self._lo else None

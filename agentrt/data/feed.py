@@ -87,6 +87,10 @@ class MarketData:
             native = getattr(source, "timestep", "day")
             if timestep is None:
                 timestep = native
+                series = self._series.get((asset, native))
+                if series is not None:
+                    self._series[key] = series
+                    return series
             if timestep != native:
                 raise DataError(
                     f"{type(source).__name__} has {native} bars; asked for {timestep!r} bars of {asset.symbol}. "
@@ -108,10 +112,10 @@ class MarketData:
             return False
 
     # -- point-in-time reads --------------------------------------------------------------
-    def history(self, value: Asset | str, length: int, timestep: str = "day") -> Bars:
+    def history(self, value: Asset | str, length: int, timestep: str | None = None) -> Bars:
         if length is None or int(length) < 1:
             raise DataError(f"length must be a positive number of bars, got {length!r}")
-        ts = timestep if timestep in ("day", "minute", "hour") else parse_timestep(timestep)
+        ts = timestep if timestep is None or timestep in ("day", "minute", "hour") else parse_timestep(timestep)
         series = self.series(self.asset(value), ts)
         hi = series.visible_count(self.clock.now_ns)
         lo = hi - int(length)

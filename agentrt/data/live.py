@@ -218,6 +218,8 @@ class LiveFeed:
 
     name = "live"
     default_quote: str | None = None
+    default_asset_type = AssetType.STOCK
+    """What a bare symbol string means ("AAPL" is a stock; on a crypto exchange "BTC" is crypto)."""
     is_replay = False
 
     def bind(self, sessions, clock) -> None:
@@ -451,11 +453,10 @@ def make_exchange(exchange_id: str, *, sandbox: bool = False, credentials: dict 
         settings.update(credentials)
     exchange = getattr(ccxt, key)(settings)
     if sandbox:
-        try:
-            exchange.set_sandbox_mode(True)
-        except ccxt.NotSupported:
+        if not exchange.urls.get("test"):
             raise ValueError(f"{key} has no sandbox/testnet in ccxt; choose an exchange with one (e.g. binance, "
-                             "bybit, okx) or trade with --broker paper") from None
+                             "bybit, okx) or trade with --broker paper")
+        exchange.set_sandbox_mode(True)
     if url_override:
         base = url_override.rstrip("/")
 
@@ -478,6 +479,7 @@ class CCXTFeed(LiveFeed):
     """
 
     name = "ccxt"
+    default_asset_type = AssetType.CRYPTO
 
     def __init__(self, exchange: str | Any, *, sandbox: bool = False, default_quote: str = "USDT",
                  url_override: str | None = None, retry: RetryPolicy | None = None) -> None:
@@ -604,7 +606,10 @@ class LiveMarketData:
     def asset(self, value: Asset | str) -> Asset:
         asset = self._by_symbol.get(value)
         if asset is None:
-            asset = as_asset(value)
+            if isinstance(value, str) and "/" not in value and self.feed.default_asset_type is AssetType.CRYPTO:
+                asset = Asset(value, asset_type=AssetType.CRYPTO)
+            else:
+                asset = as_asset(value)
             quote = self.feed.default_quote
             if asset.asset_type is AssetType.CRYPTO and asset.quote is None and quote and quote != "USD":
                 asset = Asset(asset.symbol, asset_type=AssetType.CRYPTO, quote=quote)

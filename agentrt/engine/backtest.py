@@ -162,7 +162,7 @@ def run_backtest(
     except (TypeError, ValueError):
         raise BacktestError(f"budget must be a number, got {budget!r}") from None
     if not budget > 0:
-        raise BacktestError(f"budget must be positive, got {budget}")
+        raise BacktestError(f"budget must be positive, got {budget}; pass the starting cash, e.g. budget=100_000")
     for fees, what in ((buy_trading_fees, "buy_trading_fees"), (sell_trading_fees, "sell_trading_fees")):
         if isinstance(fees, TradingFee) or not all(isinstance(f, TradingFee) for f in fees):
             raise BacktestError(f"{what} must be a list of TradingFee, e.g. [TradingFee(percent_fee=0.001)]")
@@ -227,6 +227,7 @@ def run_backtest(
 
     settings = {
         "schema_version": 1,
+        "artifacts_version": _artifacts_version(),
         "strategy": strategy.name,
         "strategy_class": f"{strategy_class.__module__}.{strategy_class.__qualname__}",
         "parameters": strategy.parameters,
@@ -401,6 +402,12 @@ class _Loop:
                 progress.update(i + 1, clock.now(), broker.portfolio_value())
         self.iterations = k
         self.loop_seconds = time.perf_counter() - t0
+
+
+def _artifacts_version() -> int:
+    from agentrt.reports.artifacts import ARTIFACTS_VERSION
+
+    return ARTIFACTS_VERSION
 
 
 def _tz(name: str):

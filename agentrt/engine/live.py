@@ -34,7 +34,7 @@ from agentrt.data.live import (
     LiveMarketData,
     is_transient,
 )
-from agentrt.engine.backtest import StrategyCrash, _Listener, _agent_services, _fee_dict, _tz, _versions
+from agentrt.engine.backtest import StrategyCrash, _Listener, _agent_services, _fee_dict, _versions
 from agentrt.engine.persistence import OrderRow, StateStore, StrategyState, decode_vars, encode_vars
 from agentrt.engine.recorder import Recorder
 from agentrt.engine.schedule import ScheduleError, parse_sleeptime
@@ -183,8 +183,10 @@ class _OrderGate:
         self.run_id = run_id
         self.store = store
         self.strategy = strategy
-        self.step = "init"
+        self.step: int | str = "init"
         self._index = 0
+        self.seen: set[str] = {row.client_order_id for row in store.orders(strategy)}
+        self.duplicates = 0
 
     def begin(self, step: int | str) -> None:
         self.step = step
@@ -198,11 +200,18 @@ class _OrderGate:
     def submit_order(self, order):
         if not order.client_order_id:
             order.client_order_id = self.next_client_order_id()
+        cid = order.client_order_id
+        if cid in self.seen:  # sent before (a retried step): hand back what the broker has, never resend
+            found = self._broker.find_order(cid, hint=order)
+            if found is not None:
+                self.duplicates += 1
+                log.info("%s: order %s was already submitted; not sending it again", self.strategy, cid)
+                return found
+        self.seen.add(cid)
         if not getattr(self._broker, "is_simulated", False):
             from agentrt.broker.paper import order_record
 
-            self.store.save_orders(self.strategy, [OrderRow(order.client_order_id, "", "submitting",
-                                                            order_record(order))])
+            self.store.save_orders(self.strategy, [OrderRow(cid, "", "submitting", order_record(order))])
         return self._broker.submit_order(order)
 
     # the rest of the Broker protocol, unchanged
@@ -394,7 +403,7 @@ class _Runner:
         rows = self.store.orders(self.strategy.name, active_only=True)
         updates = []
         for row in rows:
-            found = self.broker.find_order(row.client_order_id)
+            found = self.broker.find_order(row.client_order_id, hint=order_from_record(row.order))
             if found is not None:
                 updates.append(OrderRow(row.client_order_id, found.identifier, found.status.value,
                                         order_record(found)))
@@ -656,7 +665,7 @@ class _Runner:
         settings = dict(self.settings)
         settings["live"] = {"provider_errors": self.provider_errors, "stopped_by": self.stopped_by,
                             "iterations_this_run": self.info.iterations, "iterations_total": self.state.iterations,
-                            "duplicate_orders_ignored": getattr(self.broker, "duplicates", 0)}
+                            "duplicate_orders_ignored": getattr(self.broker, "duplicates", 0) + self.gate.duplicates}
         result = None
         try:
             result = build_result(self.strategy, ctx, self.info, settings, benchmark_asset=None, out_dir=self.out_dir,
@@ -812,61 +821,3 @@ class Trader:
     def _restore_signals(previous: dict) -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-# ---- engine builder used by the CLI -------------------------------------------------------------
-def build_broker(spec: str, *, budget: float = 100_000.0, data: str | None = None, sandbox: bool = False,
-                 buy_trading_fees=(), sell_trading_fees=(), slippage_bps: float = 0.0):
-    """A broker from a CLI name: "paper", "alpaca-paper" or "ccxt:<exchange>" (the latter needs sandbox)."""
-    text = str(spec).strip()
-    kind, _, arg = text.partition(":")
-    kind = kind.lower()
-    if kind == "paper":
-        from agentrt.broker.paper import PaperBroker
-
-        return PaperBroker(cash=budget, data=data, buy_trading_fees=buy_trading_fees,
-                           sell_trading_fees=sell_trading_fees, slippage_bps=slippage_bps)
-    if kind in ("alpaca-paper", "alpaca_paper"):
-        from agentrt.broker.alpaca import AlpacaBroker
-
-        return AlpacaBroker(paper=True)
-    if kind == "alpaca":
-        raise LiveError("agentrt live trades paper accounts: use --broker alpaca-paper (Alpaca's paper account)")
-    if kind == "ccxt":
-        if not arg:
-            raise LiveError("name the exchange: --broker ccxt:binance --sandbox")
-        if not sandbox:
-            raise LiveError(f"agentrt live trades paper accounts: add --sandbox to use {arg}'s testnet "
-                            f"(keys from {arg.upper()}_API_KEY / {arg.upper()}_API_SECRET)")
-        from agentrt.broker.ccxt import CCXTBroker
-
-        return CCXTBroker(arg, sandbox=True)
-    raise LiveError(f"unknown broker {spec!r}; use paper, alpaca-paper or ccxt:<exchange> --sandbox")
-
-
-def replay_window(source: str, start: str | None) -> tuple[_dt.datetime, _dt.datetime]:
-    """(clock start, data end) for a replayed feed: start defaults to a year before the data ends."""
-    from agentrt.data.routing import resolve_data_source
-
-    src = resolve_data_source(source)
-    first = last = None
-    for sym in src.symbols():
-        frame = src.frame(sym)
-        if len(frame):
-            last = frame.index[-1] if last is None or frame.index[-1] > last else last
-            first = frame.index[0] if first is None or frame.index[0] < first else first
-    if last is None:
-        raise LiveError(f"the replay data {source!r} has no bars")
-    tz = _tz("America/New_York")
-    end_day = last.date()
-    if start:
-        try:
-            day = _dt.date.fromisoformat(str(start)[:10])
-        except ValueError:
-            raise LiveError(f"--start {start!r} is not a date; use YYYY-MM-DD") from None
-    else:
-        day = max(first.date(), end_day - _dt.timedelta(days=365))
-    if not first.date() <= day <= end_day:
-        raise LiveError(f"--start {day} is outside the replay data ({first.date()}..{end_day})")
-    begin = _dt.datetime.combine(day, _dt.time(9, 0), tzinfo=tz)
-    return begin, _dt.datetime.combine(end_day, _dt.time(23, 59), tzinfo=tz)

@@ -219,9 +219,12 @@ class Strategy:
         """Bid/ask/last (from daily bars bid = ask = last close); `.mid_price`."""
         return self._require().data.quote(asset)
 
-    def get_historical_prices(self, asset: Asset | str, length: int, timestep: str = "day",
+    def get_historical_prices(self, asset: Asset | str, length: int, timestep: str | None = None,
                               quote: Any = None, exchange: str | None = None, **_: Any):
-        """The last `length` closed bars of `asset` (a `Bars`: `.df`, `.close`, ...)."""
+        """The last `length` closed bars of `asset` (a `Bars`: `.df`, `.close`, ...).
+
+        `timestep` ("day", "minute", "hour") defaults to the data source's own bar size.
+        """
         return self._require().data.history(asset, length, timestep)
 
     def get_asset(self, symbol: str) -> Asset:

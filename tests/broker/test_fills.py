@@ -148,14 +148,14 @@ def test_sell_order_fill_price(kw, bar, expected):
 def test_stop_limit_triggers_first_then_fills_at_its_limit_on_a_later_bar():
     # buy stop 102 / limit 101: bar 1 triggers (high 103) but the stop is above the limit; bar 2 trades down to 101
     rows = [FLAT, (100, 103, 100.5, 102), (102, 102.5, 100.5, 101)]
-    result, strat = backtest({0: buy("TEST", 10, stop_price=102, limit_price=101, time_in_force="gtc")}, rows)
+    result, _strat = backtest({0: buy("TEST", 10, stop_price=102, limit_price=101, time_in_force="gtc")}, rows)
     fills = trade_rows(result, "fill")
     assert list(zip(fills["price"], fills["time"])) == [(101.0, at(2, "16:00"))]
 
 
 def test_stop_limit_gapped_beyond_its_limit_stays_open_until_price_returns():
     rows = [FLAT, (108, 109, 107, 108), (108, 109, 107, 108), (105, 106, 103.5, 104)]
-    result, strat = backtest({0: buy("TEST", 10, stop_price=102, limit_price=104, time_in_force="gtc")}, rows)
+    result, _strat = backtest({0: buy("TEST", 10, stop_price=102, limit_price=104, time_in_force="gtc")}, rows)
     fills = trade_rows(result, "fill")
     assert list(zip(fills["price"], fills["time"])) == [(104.0, at(3, "16:00"))]
 
@@ -198,13 +198,13 @@ def test_trailing_stop_by_percent_gapped_through_fills_at_the_open():
 def test_trailing_stop_is_not_lifted_by_the_high_of_the_bar_whose_low_it_checks():
     # stop at 95; this bar reaches 110 (stop would become 105) and dips to 96: no fill in this bar
     rows = [FLAT, FLAT, (101, 110, 96, 109), (109, 109, 104, 104)]
-    result, strat = backtest({0: buy("TEST", 10), 1: sell("TEST", 10, trail_price=5, time_in_force="gtc")}, rows)
+    result, _strat = backtest({0: buy("TEST", 10), 1: sell("TEST", 10, trail_price=5, time_in_force="gtc")}, rows)
     sold = trade_rows(result, "fill").query("side == 'sell'")
     assert list(zip(sold["price"], sold["time"])) == [(105.0, at(3, "16:00"))]
 
 
 def test_trailing_stop_order_needs_a_trail():
-    result, strat = backtest({0: buy("TEST", 10), 1: sell("TEST", 10, type="trailing_stop")}, [FLAT, FLAT, FLAT])
+    _result, strat = backtest({0: buy("TEST", 10), 1: sell("TEST", 10, type="trailing_stop")}, [FLAT, FLAT, FLAT])
     assert strat.vars.orders[1].status is OrderStatus.REJECTED
     assert "trail_price or trail_percent" in strat.vars.orders[1].reject_reason
 
@@ -237,7 +237,7 @@ def test_bracket_take_profit_fills_and_cancels_the_stop_loss():
 
 def test_bracket_stop_loss_fills_and_cancels_the_take_profit():
     rows = [FLAT, (100, 101, 99, 100), (99, 100, 94, 96), (96, 120, 96, 119)]
-    result, strat = backtest({0: buy("TEST", 10, **BRACKET)}, rows)
+    _result, strat = backtest({0: buy("TEST", 10, **BRACKET)}, rows)
     tp, sl = strat.vars.orders[0].child_orders
     assert (sl.status, sl.avg_fill_price, tp.status) == (OrderStatus.FILLED, 95.0, OrderStatus.CANCELED)
     assert strat.cash == 100_000 - 50
@@ -245,7 +245,7 @@ def test_bracket_stop_loss_fills_and_cancels_the_take_profit():
 
 def test_bracket_stop_loss_gapped_through_fills_at_the_open():
     rows = [FLAT, (100, 101, 99, 100), (90, 92, 88, 91)]
-    result, strat = backtest({0: buy("TEST", 10, **BRACKET)}, rows)
+    _result, strat = backtest({0: buy("TEST", 10, **BRACKET)}, rows)
     tp, sl = strat.vars.orders[0].child_orders
     assert sl.avg_fill_price == 90.0 and sl.updated_at == at(2, "09:30")
     assert tp.status is OrderStatus.CANCELED
@@ -253,13 +253,39 @@ def test_bracket_stop_loss_gapped_through_fills_at_the_open():
 
 def test_bracket_exits_watch_the_rest_of_the_entry_bar():
     rows = [FLAT, (100, 111, 99, 105)]  # entry at the open (100), then the bar reaches 111
-    result, strat = backtest({0: buy("TEST", 10, **BRACKET)}, rows)
+    _result, strat = backtest({0: buy("TEST", 10, **BRACKET)}, rows)
     tp, _ = strat.vars.orders[0].child_orders
     assert (tp.status, tp.avg_fill_price, tp.updated_at) == (OrderStatus.FILLED, 110.0, at(1, "16:00"))
 
 
+def test_bracket_bar_reaching_both_exits_counts_as_the_stop_loss():
+    # the bar's high passes the take profit and its low the stop loss; which came first is unknown
+    rows = [FLAT, (100, 101, 99, 100), (100, 111, 94, 100)]
+    _result, strat = backtest({0: buy("TEST", 10, **BRACKET)}, rows)
+    tp, sl = strat.vars.orders[0].child_orders
+    assert (sl.status, sl.avg_fill_price, tp.status) == (OrderStatus.FILLED, 95.0, OrderStatus.CANCELED)
+
+
+def test_linked_exits_fill_in_time_order_when_one_step_covers_many_minute_bars():
+    # 1-minute bars, iterations every 30 minutes: the stop is hit at 10:35, the target at 10:50,
+    # both inside the 10:30-11:00 step; the stop came first and must win
+    idx = pd.date_range("2012-01-03 09:30", "2012-01-03 15:59", freq="1min")
+    special = {"10:35": (100, 100, 94, 96), "10:50": (100, 111, 100, 105)}
+    rows = [special.get(t.strftime("%H:%M"), (100, 100.5, 99.5, 100)) for t in idx]
+    data = make_bars(rows, [str(t) for t in idx], timestep="minute")
+    cls = scripted({1: buy("TEST", 10, **BRACKET)}, sleeptime="30M")  # submitted at 10:00
+    result = run(cls, data, "2012-01-03", "2012-01-03")
+    fills = trade_rows(result, "fill")
+    assert list(zip(fills["type"], fills["price"], fills["time"])) == [
+        ("market", 100.0, pd.Timestamp("2012-01-03 10:00", tz=NY)),
+        ("stop", 95.0, pd.Timestamp("2012-01-03 10:36", tz=NY)),  # the end of the 10:35 bar
+    ]
+    tp, _sl = cls.instance.vars.orders[0].child_orders
+    assert tp.status is OrderStatus.CANCELED
+
+
 def test_bracket_needs_both_exit_prices():
-    result, strat = backtest({0: buy("TEST", 10, order_class="bracket", take_profit_price=110)}, [FLAT, FLAT])
+    _result, strat = backtest({0: buy("TEST", 10, order_class="bracket", take_profit_price=110)}, [FLAT, FLAT])
     order = strat.vars.orders[0]
     assert order.status is OrderStatus.REJECTED
     assert "take_profit_price and stop_loss_price" in order.reject_reason
@@ -268,7 +294,7 @@ def test_bracket_needs_both_exit_prices():
 def test_oco_exits_an_existing_position_and_the_other_leg_is_canceled():
     rows = [FLAT, FLAT, (100, 101, 99, 100), (99, 100, 94, 96), (96, 96, 96, 96)]
     oco = {"order_class": "oco", "take_profit_price": 110, "stop_loss_price": 95, "time_in_force": "gtc"}
-    result, strat = backtest({0: buy("TEST", 10), 1: sell("TEST", 10, **oco)}, rows)
+    _result, strat = backtest({0: buy("TEST", 10), 1: sell("TEST", 10, **oco)}, rows)
     parent = strat.vars.orders[1]
     tp, sl = parent.child_orders
     assert (sl.status, sl.avg_fill_price, tp.status) == (OrderStatus.FILLED, 95.0, OrderStatus.CANCELED)
@@ -280,7 +306,7 @@ def test_oco_exits_an_existing_position_and_the_other_leg_is_canceled():
 def test_oto_places_its_one_exit_after_the_entry_fills():
     rows = [FLAT, (100, 101, 99, 100), (102, 111, 101, 108)]
     seen = []
-    result, strat = backtest({0: buy("TEST", 10, order_class="oto", take_profit_price=110),
+    _result, strat = backtest({0: buy("TEST", 10, order_class="oto", take_profit_price=110),
                               1: lambda self: seen.append([o.identifier for o in self.get_orders()])}, rows)
     parent = strat.vars.orders[0]
     assert [c.order_type.value for c in parent.child_orders] == ["limit"]
@@ -295,7 +321,7 @@ def test_canceling_an_oco_cancels_both_legs():
     def cancel(self):
         self.cancel_order(self.vars.orders[1])
 
-    result, strat = backtest({0: buy("TEST", 10), 1: sell("TEST", 10, **oco), 2: cancel}, [FLAT] * 4)
+    _result, strat = backtest({0: buy("TEST", 10), 1: sell("TEST", 10, **oco), 2: cancel}, [FLAT] * 4)
     parent = strat.vars.orders[1]
     assert [c.status for c in parent.child_orders] == [OrderStatus.CANCELED, OrderStatus.CANCELED]
     assert parent.status is OrderStatus.CANCELED
@@ -336,7 +362,7 @@ def test_canceled_order_reports_status_reason_and_callback():
 
 def test_day_order_expires_at_the_close_of_its_first_session():
     seen = []
-    result, strat = backtest({0: buy("TEST", 10, limit_price=90),
+    result, _strat = backtest({0: buy("TEST", 10, limit_price=90),
                               1: lambda self: seen.append(self.vars.orders[0].status)}, [FLAT] * 3)
     assert seen == [OrderStatus.EXPIRED]
     row = trade_rows(result, "expired").iloc[0]
@@ -346,8 +372,8 @@ def test_day_order_expires_at_the_close_of_its_first_session():
 
 def test_gtc_order_stays_open_across_sessions():
     seen = []
-    look = lambda self: seen.append(self.vars.orders[0].status)  # noqa: E731
-    result, strat = backtest({0: buy("TEST", 10, limit_price=90, time_in_force="gtc"), 1: look, 2: look, 3: look},
+    look = lambda self: seen.append(self.vars.orders[0].status)
+    result, _strat = backtest({0: buy("TEST", 10, limit_price=90, time_in_force="gtc"), 1: look, 2: look, 3: look},
                              [FLAT] * 4)
     assert seen == [OrderStatus.OPEN] * 3
     assert trade_rows(result).empty
@@ -370,7 +396,7 @@ def test_order_that_does_not_fit_the_cash_is_rejected_at_submission():
 
 
 def test_open_buy_orders_reserve_buying_power():
-    result, strat = backtest({0: lambda self: (buy("TEST", 600, limit_price=100, time_in_force="gtc")(self),
+    _result, strat = backtest({0: lambda self: (buy("TEST", 600, limit_price=100, time_in_force="gtc")(self),
                                                buy("TEST", 600, limit_price=100, time_in_force="gtc")(self))},
                              [FLAT, (101, 101, 101, 101)])
     first, second = strat.vars.orders
@@ -379,7 +405,7 @@ def test_open_buy_orders_reserve_buying_power():
 
 
 def test_selling_more_than_held_is_rejected_when_shorting_is_off():
-    result, strat = backtest({0: buy("TEST", 10), 1: sell("TEST", 15)}, [FLAT] * 3)
+    _result, strat = backtest({0: buy("TEST", 10), 1: sell("TEST", 15)}, [FLAT] * 3)
     order = strat.vars.orders[1]
     assert order.status is OrderStatus.REJECTED
     assert "holding 10" in order.reject_reason and "allow_short=True" in order.reject_reason
@@ -387,7 +413,7 @@ def test_selling_more_than_held_is_rejected_when_shorting_is_off():
 
 
 def test_short_selling_is_allowed_with_allow_short():
-    result, strat = backtest({0: sell("TEST", 10)}, [FLAT, (101, 101, 101, 101)], allow_short=True)
+    _result, strat = backtest({0: sell("TEST", 10)}, [FLAT, (101, 101, 101, 101)], allow_short=True)
     assert strat.vars.orders[0].status is OrderStatus.FILLED
     assert strat.get_position("TEST").quantity == -10
     assert strat.cash == 100_000 + 1_010
@@ -396,13 +422,13 @@ def test_short_selling_is_allowed_with_allow_short():
 
 @pytest.mark.parametrize("qty, reason", [(0, "quantity must be positive"), (-5, "quantity must be positive")])
 def test_non_positive_quantity_is_rejected(qty, reason):
-    result, strat = backtest({0: buy("TEST", qty)}, [FLAT, FLAT])
+    _result, strat = backtest({0: buy("TEST", qty)}, [FLAT, FLAT])
     assert strat.vars.orders[0].status is OrderStatus.REJECTED
     assert reason in strat.vars.orders[0].reject_reason
 
 
 def test_order_for_an_asset_missing_from_the_data_is_rejected():
-    result, strat = backtest({0: buy("NOPE", 1)}, [FLAT, FLAT])
+    _result, strat = backtest({0: buy("NOPE", 1)}, [FLAT, FLAT])
     assert strat.vars.orders[0].status is OrderStatus.REJECTED
     assert "NOPE" in strat.vars.orders[0].reject_reason
 
@@ -483,7 +509,7 @@ def test_maker_and_taker_flags_select_which_fills_pay():
     maker_only = TradingFee(flat_fee=4.0, taker=False)
     rows = [FLAT, FLAT, (100, 100, 97, 99), (101, 101, 101, 101)]
     # market buy (taker), resting limit buy filled inside the bar at its limit (maker), market sell (taker)
-    result, strat = backtest({0: buy("TEST", 10), 1: buy("TEST", 10, limit_price=98), 2: sell("TEST", 20)}, rows,
+    result, _strat = backtest({0: buy("TEST", 10), 1: buy("TEST", 10, limit_price=98), 2: sell("TEST", 20)}, rows,
                              buy_trading_fees=[taker_only, maker_only], sell_trading_fees=[taker_only, maker_only])
     fills = trade_rows(result, "fill")
     assert list(zip(fills["type"], fills["price"], fills["fees"])) == [
@@ -501,7 +527,7 @@ def test_slippage_moves_market_and_stop_fills_against_the_trader_but_not_limits(
     rows = [FLAT, FLAT, (99, 100, 97, 98), (98, 98, 98, 98), (98, 106, 98, 104)]
     steps = {0: buy("TEST", 10), 1: buy("TEST", 10, limit_price=98), 2: sell("TEST", 20),
              3: buy("TEST", 10, stop_price=105)}
-    result, strat = backtest(steps, rows, slippage_bps=10)
+    result, _strat = backtest(steps, rows, slippage_bps=10)
     fills = trade_rows(result, "fill")
     assert list(fills["type"]) == ["market", "limit", "market", "stop"]
     assert list(fills["price"]) == pytest.approx([100 * 1.001, 98.0, 98 * 0.999, 105 * 1.001])
@@ -517,7 +543,7 @@ def test_on_filled_order_receives_position_order_price_quantity_multiplier():
         got.append((position.quantity, order.identifier, order.status, price, quantity, multiplier,
                     self.get_datetime()))
 
-    result, strat = backtest({0: buy("TEST", 10), 1: sell("TEST", 4)}, [FLAT, (103, 104, 102, 103), (99, 99, 99, 99)],
+    _result, strat = backtest({0: buy("TEST", 10), 1: sell("TEST", 4)}, [FLAT, (103, 104, 102, 103), (99, 99, 99, 99)],
                              on_filled_order=on_filled_order)
     first, second = strat.vars.orders
     assert got == [

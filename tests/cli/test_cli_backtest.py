@@ -27,7 +27,8 @@ def agentrt(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     for name in [k for k in env if k.startswith("BACKTESTING_")]:
         del env[name]
-    return subprocess.run([str(AGENTRT), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([str(AGENTRT), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
 
 
 def invoke(*args: str):

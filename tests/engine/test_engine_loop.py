@@ -180,7 +180,7 @@ def test_24_7_market_iterates_every_calendar_day_with_crypto_bars():
     cls = scripted({i: look for i in range(5)} | {0: lambda s: (look(s), buy("BTC/USD", 2)(s))},
                    init=lambda self: self.set_market("24/7"))
     result = run(cls, data, "2012-01-06", "2012-01-10")
-    utc = dt.timezone.utc
+    utc = dt.UTC
     assert cls.instance.vars.seen == [(dt.datetime(2012, 1, 7 + i, tzinfo=utc), 10.5 + i) for i in range(5)]
     fill = result.trades.iloc[0]
     assert (fill["symbol"], fill["asset_type"], fill["price"]) == ("BTC", "crypto", 11.0)
@@ -217,7 +217,7 @@ def test_first_iteration_is_true_only_once_and_vars_persist():
 # parameters and environment overrides
 # ----------------------------------------------------------------------------------------------
 class Params(Strategy):
-    parameters = {"symbol": "AAPL", "fast": 10, "slow": 30}
+    parameters = {"symbol": "AAPL", "fast": 10, "slow": 30}  # noqa: RUF012 - LumiBot's class-level dict
     instance = None
 
     def initialize(self):

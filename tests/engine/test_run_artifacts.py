@@ -22,14 +22,15 @@ STATS_COLUMNS = ["datetime", "portfolio_value", "cash_adjusted_value", "cash", "
 INDICATOR_COLUMNS = ["datetime", "kind", "name", "value", "color", "symbol", "asset", "detail_text"]
 LOG_COLUMNS = ["datetime", "wall_time", "level", "message"]
 SETTINGS_KEYS = {
-    "schema_version", "strategy", "strategy_class", "parameters", "data_source", "start", "end", "budget",
+    "schema_version", "artifacts_version", "strategy", "strategy_class", "parameters", "data_source", "start",
+    "end", "budget",
     "benchmark_asset", "market", "sleeptime", "buy_trading_fees", "sell_trading_fees", "slippage_bps", "fill_at",
     "allow_short", "replay", "lookahead", "run_id", "versions", "iterations", "crashed", "metrics",
 }
 
 
 class Artifacts(Strategy):
-    parameters = {"symbol": "AAPL"}
+    parameters = {"symbol": "AAPL"}  # noqa: RUF012 - LumiBot's class-level dict
 
     def initialize(self):
         self.vars.day = 0

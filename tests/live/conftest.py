@@ -29,6 +29,18 @@ from agentrt.engine.live import AcceleratedClock, Trader  # noqa: E402
 NY = ZoneInfo("America/New_York")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _warm_caches():
+    """Parse the embedded bars and the NYSE calendar once, before any accelerated clock starts."""
+    from agentrt import SampleData
+    from agentrt.calendars import sessions
+
+    sessions("NYSE")
+    data = SampleData()
+    for symbol in data.symbols():
+        data.frame(symbol)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
     """No real keys, no DB_CONNECTION_STR, no .env from the user's folders; run in a temp folder."""

@@ -1,8 +1,10 @@
 """Local stand-ins for FRED and the Alpaca news API: HTTP servers on 127.0.0.1 replaying recorded JSON.
 
 `RecordedApi(handler)` serves `handler(path, query, headers) -> (status, json_body)` in a thread and
-keeps every request in `.requests` (path, query dict, headers) for assertions. `fred_handler` and
-`alpaca_news_handler` replay the files in `tests/tools/fixtures/` (see the README there).
+keeps every request in `.requests` (path, query dict, headers, and the JSON body of a POST) for
+assertions; POSTs go to `handler(path, query, headers, body)` with the decoded JSON body.
+`fred_handler` and `alpaca_news_handler` replay the files in `tests/tools/fixtures/` (see the README
+there); `openai_chat_handler` plays an OpenAI-compatible chat endpoint for the real-model path.
 """
 
 from __future__ import annotations
@@ -35,6 +37,19 @@ class RecordedApi:
                 headers = {k: v for k, v in self.headers.items()}
                 api.requests.append({"path": parts.path, "query": query, "headers": headers})
                 status, body = api.handler(parts.path, query, headers)
+                self._answer(status, body)
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                parts = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                headers = {k: v for k, v in self.headers.items()}
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                payload = json.loads(raw or b"null")
+                api.requests.append({"path": parts.path, "query": query, "headers": headers, "body": payload})
+                status, body = api.handler(parts.path, query, headers, payload)  # type: ignore[call-arg]
+                self._answer(status, body)
+
+            def _answer(self, status: int, body: Any) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
@@ -69,8 +84,9 @@ def fred_handler(path: str, query: Mapping[str, str], headers: Mapping[str, str]
     if path != "/fred/series/observations":
         return 404, {"error_code": 404, "error_message": "Not Found."}
     if not query.get("api_key"):
-        return 400, {"error_code": 400,
-                     "error_message": "Bad Request.  Variable api_key is not set.  Read https://fred.stlouisfed.org/docs/api/api_key.html for more information."}
+        return 400, {"error_code": 400, "error_message": (
+            "Bad Request.  Variable api_key is not set.  "
+            "Read https://fred.stlouisfed.org/docs/api/api_key.html for more information.")}
     name = f"fred_observations_{query.get('series_id')}_{query.get('realtime_start')}.json"
     file = FIXTURES / name
     if not file.exists():
@@ -90,3 +106,20 @@ def alpaca_news_handler(path: str, query: Mapping[str, str], headers: Mapping[st
     if not file.exists():
         return 200, {"news": [], "next_page_token": None}
     return 200, json.loads(file.read_text())
+
+
+def openai_chat_handler(path: str, query: Mapping[str, str], headers: Mapping[str, str],
+                        body: Any = None) -> tuple[int, Any]:
+    """`/v1/chat/completions`: first asks for `account_portfolio`, answers in text once a tool result is in."""
+    if path != "/v1/chat/completions" or body is None:
+        return 404, {"error": {"message": "not found", "type": "invalid_request_error"}}
+    messages = body.get("messages") or []
+    usage = {"prompt_tokens": 120, "completion_tokens": 12, "total_tokens": 132}
+    base = {"id": f"chatcmpl-{len(messages)}", "object": "chat.completion", "created": 1700000000,
+            "model": body.get("model", "gpt-test"), "usage": usage}
+    if messages and messages[-1].get("role") == "tool":
+        message = {"role": "assistant", "content": "Checked the portfolio; no trade needed today."}
+        return 200, {**base, "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+    call = {"id": "call_1", "type": "function", "function": {"name": "account_portfolio", "arguments": "{}"}}
+    message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    return 200, {**base, "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}]}
