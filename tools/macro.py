@@ -59,7 +59,7 @@ Every answer is a JSON-serialisable dict::
 
     {"series_id": "M1SL", "source": "embedded", "as_of": "2005-06-30T16:00:00-04:00",
      "title": ..., "units": ..., "frequency": ...,
-     "observations": [{"date": "2004-10-01", "value": 1372.0, "release_date": "2005-01-31"}, ...]}
+     "observations": [{"date": "2004-10-01", "value": 1366.6, "release_date": "2005-01-31"}, ...]}
 """
 
 from __future__ import annotations

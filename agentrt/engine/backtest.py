@@ -200,7 +200,15 @@ def run_backtest(
 
     first = _dt.datetime.combine(start_d, _dt.time(0), tzinfo=_dt.timezone.utc)
     clock.advance_to(int(first.timestamp()) * 1_000_000_000)
-    strategy.initialize()
+    try:
+        strategy.initialize()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BacktestError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - report where it failed, keep the cause chained
+        raise StrategyCrash(f"{strategy.name}.initialize() failed: {type(exc).__name__}: {exc}",
+                            output_dir=None, sim_time=None) from exc
     try:
         market = normalize_market(strategy.market)
         sessions_all = market_sessions(market)

@@ -125,7 +125,9 @@ def _write(result: BacktestResult, ctx, recorder, bench, *, tearsheet: bool) -> 
     tz = ctx.sessions.tz
     files = result.files
     files["trades.csv"] = out / "trades.csv"
-    artifacts.write_frame_csv(result.trades, files["trades.csv"])
+    trades_csv = result.trades.copy()
+    trades_csv["time"] = [t.isoformat() if t is not pd.NaT and t is not None else "" for t in trades_csv["time"]]
+    artifacts.write_frame_csv(trades_csv, files["trades.csv"])
     files["trades.parquet"] = out / "trades.parquet"
     artifacts.write_parquet(result.trades, files["trades.parquet"])
     stats = result.stats_frame.copy()

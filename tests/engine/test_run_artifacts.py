@@ -86,7 +86,7 @@ def test_trades_csv_is_one_event_stream_of_trades_and_cash_events(result):
     deposit = trades.iloc[1]
     assert (deposit["cash_event_amount"], deposit["cash_event_reason"], deposit["cash_event_direction"],
             bool(deposit["is_external_cash_flow"])) == (1_000.0, "monthly savings", "in", True)
-    assert trades["time"].iloc[0] == "2012-01-04 09:30:00-05:00"
+    assert trades["time"].iloc[0] == "2012-01-04T09:30:00-05:00"
 
 
 def test_trades_parquet_has_the_same_rows_and_columns(result):
