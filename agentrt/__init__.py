@@ -39,6 +39,10 @@ _EXPORTS = {
     "FunctionModel": "agentrt.agents.models",
     "AgentRunResult": "agentrt.agents.result",
     "Trader": "agentrt.engine.live",
+    "AcceleratedClock": "agentrt.engine.live",
+    "PaperBroker": "agentrt.broker.paper",
+    "AlpacaBroker": "agentrt.broker.alpaca",
+    "CCXTBroker": "agentrt.broker.ccxt",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -8,7 +8,7 @@ cached backtest never imports Google ADK or LiteLLM:
 - :class:`ScriptedModel`, :class:`FunctionModel`, :class:`ModelRequest`,
   :class:`ModelResponse`, :class:`ToolCall`, :func:`resolve_model` (:mod:`~agentrt.agents.models`)
 - :class:`AgentRunResult` (:mod:`~agentrt.agents.result`)
-- :class:`AgentManager`, :class:`Agent` (:mod:`~agentrt.agents.manager`)
+- :class:`AgentManager` (:mod:`~agentrt.agents.manager`), :class:`Agent`, :class:`AgentRunError` (:mod:`~agentrt.agents.agent`)
 - :class:`AgentServices`, :class:`AgentBudget` (:mod:`~agentrt.agents.services`)
 """
 
@@ -17,8 +17,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from agentrt.agents.manager import Agent, AgentManager, AgentRunError
+if TYPE_CHECKING:  # for type checkers and IDEs; the names load lazily at run time
+    from agentrt.agents.agent import Agent, AgentRunError
+    from agentrt.agents.manager import AgentManager
     from agentrt.agents.mcp import MCPServer
     from agentrt.agents.models import (
         FunctionModel,
@@ -48,14 +49,18 @@ _EXPORTS: dict[str, str] = {
     "ToolResult": "models",
     "resolve_model": "models",
     "AgentRunResult": "result",
-    "Agent": "manager",
+    "Agent": "agent",
     "AgentManager": "manager",
-    "AgentRunError": "manager",
+    "AgentRunError": "agent",
     "AgentServices": "services",
     "AgentBudget": "services",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Agent", "AgentBudget", "AgentManager", "AgentRunError", "AgentRunResult", "AgentServices", "FunctionModel",
+    "MCPServer", "Message", "ModelRequest", "ModelResponse", "ScriptedModel", "ToolCall", "ToolResult", "ToolSpec",
+    "agent_tool", "current_tool_context", "resolve_model",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -70,15 +70,14 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
             return _frame_records(value)
         if name == "Series":
             return {str(to_jsonable(k, _depth + 1)): to_jsonable(v, _depth + 1) for k, v in value.items()}
-        if name in ("Timestamp",):
-            return None if value != value else value.isoformat()  # NaT != NaT
-        if name in ("NaTType",):
+        if name == "NaTType":
             return None
+        if name == "Timestamp":
+            return value.isoformat()
         if name == "Timedelta":
             return str(value)
-    if module == "numpy":
-        if hasattr(value, "tolist"):
-            return to_jsonable(value.tolist(), _depth + 1)
+    if module == "numpy" and hasattr(value, "tolist"):
+        return to_jsonable(value.tolist(), _depth + 1)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: to_jsonable(getattr(value, f.name), _depth + 1) for f in dataclasses.fields(value)

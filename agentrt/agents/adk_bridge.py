@@ -25,17 +25,17 @@ from agentrt._env import ensure_offline_safe_env
 
 ensure_offline_safe_env()
 
-from google.adk.models.base_llm import BaseLlm  # noqa: E402
-from google.adk.models.llm_response import LlmResponse  # noqa: E402
-from google.adk.tools.base_tool import BaseTool  # noqa: E402
-from google.genai import types  # noqa: E402
-from pydantic import PrivateAttr  # noqa: E402
+from google.adk.models.base_llm import BaseLlm
+from google.adk.models.llm_response import LlmResponse
+from google.adk.tools.base_tool import BaseTool
+from google.genai import types
+from pydantic import PrivateAttr
 
-from agentrt.agents.models import Message, ModelRequest, ModelResponse, ToolCall, ToolResult  # noqa: E402
-from agentrt.telemetry.otel import model_call_span, record_model_usage  # noqa: E402
-from agentrt.telemetry.warnings import AgentWarning  # noqa: E402
+from agentrt.agents.models import Message, ModelRequest, ModelResponse, ToolCall, ToolResult
+from agentrt.telemetry.otel import model_call_span, record_model_usage
+from agentrt.telemetry.warnings import AgentWarning
 
-__all__ = ["AdkTool", "RecordingLlm", "install_adk_guards", "model_call_material", "mute_adk_tracers"]
+__all__ = ["AdkTool", "OfflineLlm", "RecordingLlm", "install_adk_guards", "model_call_material", "mute_adk_tracers"]
 
 MODEL_CALL_KEY_VERSION = 1
 _GUARDED = False
@@ -343,6 +343,22 @@ class RecordingLlm(BaseLlm):
             cost_usd=cost,
         )
         yield response
+
+
+class OfflineLlm(BaseLlm):
+    """An agentrt offline model as a plain ADK ``BaseLlm``, for ADK code outside agentrt."""
+
+    _offline: Any = PrivateAttr(default=None)
+
+    @property
+    def capabilities(self) -> Any:
+        from google.adk.models._capabilities import LlmCapabilities
+
+        return LlmCapabilities(output_schema_and_tools=True)
+
+    async def generate_content_async(self, llm_request: Any, stream: bool = False) -> AsyncGenerator[LlmResponse, None]:
+        settings = {"temperature": llm_request.config.temperature}
+        yield to_llm_response(self._offline(to_model_request(llm_request, settings)))
 
 
 class AdkTool(BaseTool):

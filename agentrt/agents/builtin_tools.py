@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 from agentrt.agents.state import open_orders, value_of
 from agentrt.agents.tool import AgentTool, agent_tool, make_tool
-from agentrt.agents.trading import OrderError, OrderIntent, apply_intent, normalize_submit, order_view
-from agentrt.agents.workspace import Workspace, WorkspaceError
+from agentrt.agents.trading import OrderIntent, RunLedger, apply_intent, normalize_submit, order_view
+from agentrt.agents.workspace import Workspace
 
-__all__ = ["BUILTIN_TOOL_NAMES", "DOTTED_NAMES", "RunLedger", "Toolbox", "builtin_tools"]
+__all__ = ["BUILTIN_TOOL_NAMES", "DOTTED_NAMES", "EVIDENCE_TOOLS", "Toolbox", "builtin_tools"]
 
 DOTTED_NAMES = {
     "account.positions": "account_positions",
@@ -40,14 +40,6 @@ EVIDENCE_TOOLS = frozenset({
     "duckdb_query", "orders_open_orders",
 })
 """Built-in tools that read market or account data (evidence for an order)."""
-
-
-class RunLedger:
-    """What one agent run did to the account: the intents to replay and the orders placed."""
-
-    def __init__(self) -> None:
-        self.intents: list[OrderIntent] = []
-        self.orders: list[dict[str, Any]] = []
 
 
 class Toolbox:
@@ -229,33 +221,35 @@ _TOOL_METHODS = (
     "duckdb_query", "orders_submit", "orders_cancel", "orders_modify", "orders_open_orders", "docs_search",
 )
 
-_RUNTIME_SALT: str | None = None
+_DOCS_DIGEST: str | None = None
 
 
-def _salt() -> str:
-    global _RUNTIME_SALT
-    if _RUNTIME_SALT is None:
+def _docs_digest() -> str:
+    """A hash of the documentation files: docs_search answers change when they do."""
+    global _DOCS_DIGEST
+    if _DOCS_DIGEST is None:
         from agentrt.agents.docs_index import docs_paths
-        from agentrt.agents._version import RUNTIME_VERSION
 
-        digest = hashlib.sha256(RUNTIME_VERSION.encode())
+        digest = hashlib.sha256()
         for path in docs_paths():
             try:
-                digest.update(path.read_bytes())
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
             except OSError:
-                pass
-        _RUNTIME_SALT = digest.hexdigest()
-    return _RUNTIME_SALT
+                continue
+        _DOCS_DIGEST = digest.hexdigest()
+    return _DOCS_DIGEST
 
 
 def builtin_tools(toolbox: Toolbox) -> list[AgentTool]:
-    """The built-in :class:`AgentTool` list bound to ``toolbox``."""
+    """The built-in :class:`AgentTool` list bound to ``toolbox``.
+
+    Their source hashes include the runtime version (a built-in's behaviour is the
+    runtime's), and for ``docs_search`` the documentation it searches.
+    """
+    from agentrt.agents._version import RUNTIME_VERSION
+
     tools = []
     for name in _TOOL_METHODS:
-        method = getattr(toolbox, name)
-        tools.append(make_tool(method, kind="builtin", include_source=False, extra_hash=_salt()))
+        salt = RUNTIME_VERSION + (_docs_digest() if name == "docs_search" else "")
+        tools.append(make_tool(getattr(toolbox, name), kind="builtin", include_source=False, extra_hash=salt))
     return tools
-
-
-# errors of the built-in tools that are the model's to fix, not bugs
-MODEL_ERRORS = (OrderError, WorkspaceError)

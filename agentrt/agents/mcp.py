@@ -16,13 +16,18 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import logging
+import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from agentrt.agents.tool import ToolOutcome, ToolSpec
 
-__all__ = ["MCPServer", "McpConnection", "McpToolHandle", "tool_list_material", "specs_from_listing"]
+__all__ = ["MCPServer", "McpConnection", "McpToolHandle", "specs_from_listing", "tool_list_material"]
+
+log = logging.getLogger(__name__)
 
 _NAME_RE = re.compile(r"[^A-Za-z0-9_]")
 
@@ -182,8 +187,6 @@ class McpConnection:
 
         s = self.server
         if s.transport == "stdio":
-            import os
-
             env = dict(os.environ)
             if s.env:
                 env.update(s.env)
@@ -197,12 +200,8 @@ class McpConnection:
         from google.adk.tools.mcp_tool.mcp_toolset import McpToolset
 
         if self._toolset is None:
-            import os
-            import sys
-
-            # a stdio server's stderr needs a real file; its log lines would clutter backtest output
             if self._errlog is None:
-                self._errlog = sys.stderr if os.environ.get("AGENTRT_MCP_STDERR") else open(os.devnull, "w")  # noqa: SIM115
+                self._errlog = _server_errlog()
             self._toolset = McpToolset(connection_params=self._connection_params(), errlog=self._errlog)
         try:
             tools = await asyncio.wait_for(self._toolset.get_tools(), timeout=self.server.timeout_s + 5)
@@ -241,7 +240,7 @@ class McpConnection:
             return ToolOutcome(error=f"MCP server {s.name!r} has no tool {tool_name!r}", error_type="ToolArgumentError")
         try:
             response = await asyncio.wait_for(tool.run_async(args=args, tool_context=adk_context), timeout=s.timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.failure = f"no answer to {tool_name!r} within {s.timeout_s:g} s"
             return ToolOutcome(
                 error=f"MCP server {s.name!r} did not answer tool {tool_name!r} within {s.timeout_s:g} s (timeout_s); "
@@ -270,13 +269,20 @@ class McpConnection:
         if self._toolset is not None:
             try:
                 await asyncio.wait_for(self._toolset.close(), timeout=10)
-            except Exception:
-                pass
+            except Exception:  # a dead server cannot be closed cleanly; its session is dropped anyway
+                log.debug("closing MCP server %r failed", self.server.name, exc_info=True)
             self._toolset = None
             self._tools.clear()
-        if self._errlog is not None and getattr(self._errlog, "name", "") == __import__("os").devnull:
+        if self._errlog is not None and self._errlog is not sys.stderr:
             self._errlog.close()
         self._errlog = None
+
+
+def _server_errlog() -> Any:
+    # a stdio server's stderr needs a real file; its log lines would clutter backtest output
+    if os.environ.get("AGENTRT_MCP_STDERR"):
+        return sys.stderr
+    return open(os.devnull, "w")
 
 
 def _describe(exc: BaseException) -> str:

@@ -200,6 +200,17 @@ class OfflineModel:
     def respond(self, request: ModelRequest) -> ModelResponse:
         raise NotImplementedError
 
+    def as_adk_llm(self) -> Any:
+        """This model as a Google ADK ``BaseLlm`` (imports ADK), to drive plain ADK agents with it.
+
+        agentrt's own runtime wraps offline models itself; this is for your ADK code.
+        """
+        from agentrt.agents.adk_bridge import OfflineLlm
+
+        llm = OfflineLlm(model=self.name)
+        llm._offline = self
+        return llm
+
     def __call__(self, request: ModelRequest) -> ModelResponse:
         """Answer one request (counts the call and estimates token usage)."""
         self.calls += 1
@@ -416,11 +427,11 @@ def resolve_model(model: Any, *, api_base: str | None = None) -> ResolvedModel:
             f"ADK BaseLlm, got {type(model).__name__}: {model!r}"
         )
     name = model.strip()
-    if name.startswith("gemini-") or name.startswith("models/gemini-"):
-        if os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").lower() not in ("1", "true", "yes"):
-            if not (os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")):
-                raise _missing_key_error(name, ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
-                                         " (or GOOGLE_GENAI_USE_VERTEXAI=true with Vertex AI credentials)")
+    if name.startswith(("gemini-", "models/gemini-")):
+        vertex = os.environ.get("GOOGLE_GENAI_USE_VERTEXAI", "").lower() in ("1", "true", "yes")
+        if not vertex and not (os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")):
+            raise _missing_key_error(name, ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+                                     " (or GOOGLE_GENAI_USE_VERTEXAI=true with Vertex AI credentials)")
         return ResolvedModel("gemini", name, api_base=api_base)
     if "/" not in name:
         for prefix, provider in _BARE_PREFIXES:

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as _dt
 from typing import Any
 
-from agentrt.agents.builtin_tools import RunLedger
+from agentrt.agents.trading import RunLedger
 
 __all__ = ["RunRecorder", "estimate_cost"]
 
@@ -114,7 +114,7 @@ def estimate_cost(model: str, input_tokens: int, output_tokens: int) -> float:
             from agentrt._env import ensure_offline_safe_env
 
             ensure_offline_safe_env()
-            import litellm  # noqa: F811
+            import litellm
         except Exception:
             return 0.0
     candidates = [model]
@@ -126,6 +126,6 @@ def estimate_cost(model: str, input_tokens: int, output_tokens: int) -> float:
                 model=name, prompt_tokens=int(input_tokens), completion_tokens=int(output_tokens)
             )
             return float(prompt_cost) + float(completion_cost)
-        except Exception:
+        except Exception:  # noqa: S112 - a name LiteLLM's price map lacks: try the next spelling
             continue
     return 0.0

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["AgentRunResult", "RESULT_VERSION", "summarize"]
+__all__ = ["RESULT_VERSION", "AgentRunResult", "summarize"]
 
 RESULT_VERSION = 1
 """Version of :meth:`AgentRunResult.to_json` (what the replay cache stores)."""

@@ -20,6 +20,7 @@ import concurrent.futures
 import contextvars
 import itertools
 import json
+import logging
 import random
 import re
 import threading
@@ -29,6 +30,8 @@ from typing import Any
 from agentrt.agents.execution import RunState, ToolExecutor
 
 __all__ = ["AgentRuntime", "EventLoopThread"]
+
+log = logging.getLogger(__name__)
 
 APP_NAME = "agentrt"
 USER_ID = "strategy"
@@ -49,6 +52,9 @@ class EventLoopThread:
         asyncio.set_event_loop(self.loop)
         self.loop.call_soon(self._ready.set)
         self.loop.run_forever()
+
+    def in_loop_thread(self) -> bool:
+        return threading.current_thread() is self._thread
 
     def run(self, coro: Coroutine[Any, Any, Any], *, timeout: float | None = None) -> Any:
         """Run ``coro`` on the loop and wait for it; the caller's context (OTel span) goes along."""
@@ -92,8 +98,8 @@ class EventLoopThread:
 
         try:
             asyncio.run_coroutine_threadsafe(drain(), self.loop).result(10)
-        except Exception:
-            pass
+        except Exception:  # closing must go on; the loop is stopped below either way
+            log.debug("cancelling agent tasks at close failed", exc_info=True)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
         if not self._thread.is_alive():
@@ -300,8 +306,8 @@ class AgentRuntime:
         for conn in conns:
             try:
                 self.loop.run(conn.close(), timeout=15)
-            except Exception:
-                pass
+            except Exception:  # one server failing to close must not keep the others open
+                log.warning("closing MCP server %r failed", conn.server.name, exc_info=True)
         self._runner = None
         self._sessions = None
         self._adk_agent = None

@@ -217,7 +217,7 @@ def type_schema(tp: Any) -> dict[str, Any]:
             return {"type": "array", "items": {}}
         if tp is dict:
             return {"type": "object"}
-    if origin in (list, set, frozenset, Sequence, typing.Sequence, typing.List, typing.Set) or (
+    if origin in (list, set, frozenset, Sequence) or (
         isinstance(origin, type) and origin is not tuple and issubclass(origin, Sequence) and origin is not str
     ):
         return {"type": "array", "items": type_schema(args[0]) if args else {}}
@@ -233,7 +233,7 @@ def type_schema(tp: Any) -> dict[str, Any]:
             "minItems": len(args),
             "maxItems": len(args),
         }
-    if origin in (dict, Mapping, typing.Mapping, typing.Dict) or (
+    if origin in (dict, Mapping) or (
         isinstance(origin, type) and issubclass(origin, Mapping)
     ):
         value = type_schema(args[1]) if len(args) == 2 else {}

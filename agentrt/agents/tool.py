@@ -298,8 +298,17 @@ def _describe_errors(exc: Any, alias_of: Mapping[str, str], valid: list[str]) ->
 class AgentTool:
     """A tool ready to be called: its :class:`ToolSpec`, the callable and its validator."""
 
-    __slots__ = ("spec", "func", "is_async", "_validator", "_alias_of", "_params", "_positional_only", "_accepts",
-                 "_localns")
+    __slots__ = (
+        "_accepts",
+        "_alias_of",
+        "_localns",
+        "_params",
+        "_positional_only",
+        "_validator",
+        "func",
+        "is_async",
+        "spec",
+    )
 
     def __init__(self, spec: ToolSpec, func: Callable[..., Any], *, localns: Mapping[str, Any] | None = None) -> None:
         self.spec = spec

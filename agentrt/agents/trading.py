@@ -16,7 +16,7 @@ from typing import Any
 
 from agentrt.agents.state import fmt_price, fmt_qty, open_orders, value_of
 
-__all__ = ["OrderError", "OrderIntent", "apply_intent", "order_view"]
+__all__ = ["OrderError", "OrderIntent", "RunLedger", "apply_intent", "describe_intent", "normalize_submit", "order_view"]
 
 SIDES = ("buy", "sell", "sell_short", "buy_to_cover")
 ORDER_TYPES = ("market", "limit", "stop", "stop_limit", "trailing_stop")
@@ -53,6 +53,14 @@ class OrderIntent:
     def from_json(cls, data: dict[str, Any]) -> OrderIntent:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class RunLedger:
+    """What one agent run did to the account: the intents to replay and the orders placed."""
+
+    def __init__(self) -> None:
+        self.intents: list[OrderIntent] = []
+        self.orders: list[dict[str, Any]] = []
 
 
 def order_view(order: Any) -> dict[str, Any]:

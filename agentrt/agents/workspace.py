@@ -20,10 +20,13 @@ Point in time by construction:
 
 from __future__ import annotations
 
+import atexit
 import datetime as _dt
+import decimal
 import math
 import re
 import threading
+import weakref
 from typing import Any
 
 __all__ = ["Workspace", "WorkspaceError", "check_read_only_sql"]
@@ -123,19 +126,24 @@ def _cell(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, _dt.timedelta):
         return str(value)
-    try:
-        import decimal
-
-        if isinstance(value, decimal.Decimal):
-            f = float(value)
-            return f if math.isfinite(f) else None
-    except Exception:
-        pass
+    if isinstance(value, decimal.Decimal):
+        f = float(value)
+        return f if math.isfinite(f) else None
     if isinstance(value, (list, tuple)):
         return [_cell(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _cell(v) for k, v in value.items()}
     return str(value)
+
+
+_OPEN: weakref.WeakSet[Workspace] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    # DuckDB objects still alive at interpreter exit make its bindings print leak reports
+    for workspace in list(_OPEN):
+        workspace.close()
 
 
 class Workspace:
@@ -146,6 +154,7 @@ class Workspace:
         self._con: Any = None
         self._tables: dict[str, _dt.datetime] = {}
         self._horizon: _dt.datetime | None = None
+        _OPEN.add(self)
 
     @property
     def tables(self) -> dict[str, _dt.datetime]:
@@ -224,7 +233,7 @@ class Workspace:
             "table": name,
             "symbol": symbol.strip().upper(),
             "timestep": step,
-            "rows": int(len(table)),
+            "rows": len(table),
             "columns": [str(c) for c in table.columns],
             "first": first.isoformat(),
             "last": last.isoformat(),

@@ -137,7 +137,8 @@ class AlpacaBroker:
                 "timestamp": clock.timestamp}
 
     def describe(self) -> dict:
-        return {"name": self.name, "kind": "alpaca", "paper": True, "url": self.url_override or "paper-api.alpaca.markets"}
+        return {"name": self.name, "kind": "alpaca", "paper": True,
+                "url": self.url_override or "paper-api.alpaca.markets"}
 
     def close(self) -> None:
         session = getattr(self._client, "_session", None)
@@ -240,10 +241,12 @@ class AlpacaBroker:
         self.events.append(("trade", order, None, "rejected", reason))
         return order
 
-    def _remote_by_cid(self, cid: str):
+    def _remote_by_cid(self, cid: str, *, retry: bool = True):
         from alpaca.common.exceptions import APIError
 
         try:
+            if not retry:  # inside a submission's own retry loop
+                return self.client.get_order_by_client_id(cid)
             return self._call(lambda: self.client.get_order_by_client_id(cid), f"order {cid}")
         except APIError as exc:
             if exc.status_code == 404:
@@ -277,7 +280,7 @@ class AlpacaBroker:
 
             def attempt():
                 if sent[0]:  # the previous try may have arrived before the connection dropped
-                    remote = self._remote_by_cid(cid)
+                    remote = self._remote_by_cid(cid, retry=False)
                     if remote is not None:
                         return remote
                 sent[0] = True
@@ -373,7 +376,7 @@ class AlpacaBroker:
                       trail_price=_f(remote.trail_price),
                       trail_percent=None if remote.trail_percent in (None, "") else float(remote.trail_percent) / 100,
                       order_class=OrderClass(_value(remote.order_class) or "simple"),
-                      time_in_force=TimeInForce.parse(_value(remote.time_in_force), what="time_in_force"),
+                      time_in_force=_tif(_value(remote.time_in_force)),
                       strategy=self.strategy_name, client_order_id=remote.client_order_id)
         order.submitted_at = order.created_at = self._stamp(remote.submitted_at)
         return order
@@ -462,6 +465,13 @@ class AlpacaBroker:
                     self._update(root, r)
             self._refresh_account()
             self._refresh_positions()
+
+
+def _tif(value: str) -> TimeInForce:
+    try:
+        return TimeInForce.parse(value, what="time_in_force")
+    except ValueError:  # Alpaca's opg / cls: session-bound, like a day order
+        return TimeInForce.DAY
 
 
 def _api_message(exc) -> str:

@@ -34,14 +34,16 @@ class CCXTBroker:
     """`CCXTBroker("binance", sandbox=True)`: spot trading on an exchange's testnet through ccxt.
 
     `quote` is the account's cash currency and the default quote of bare crypto assets
-    (`"BTC"` -> BTC/USDT). `url_override` replaces the API host (a proxy or a local test server).
+    (`"BTC"` -> BTC/USDT). Positions are the balances of the currencies this strategy traded
+    (remembered across restarts) plus `assets`: a testnet account holds hundreds of coins the
+    strategy never touched. `url_override` replaces the API host (a proxy or a local test server).
     """
 
     is_simulated = False
 
     def __init__(self, exchange_id: str, *, sandbox: bool = True, quote: str = "USDT", api_key: str | None = None,
                  secret: str | None = None, password: str | None = None, url_override: str | None = None,
-                 retry: RetryPolicy | None = None, config: dict | None = None) -> None:
+                 retry: RetryPolicy | None = None, config: dict | None = None, assets=()) -> None:
         self.exchange_id = exchange_id.strip().lower()
         self.sandbox = sandbox
         if not sandbox:
@@ -67,6 +69,7 @@ class CCXTBroker:
         self._fees_seen: dict[str, float] = {}
         self._balances: dict[str, float] = {}
         self._avg: dict[str, float] = {}
+        self._assets: set[str] = {str(a).upper() for a in assets}
         self._lock = threading.RLock()
 
     # -- connection -----------------------------------------------------------------------------
@@ -121,7 +124,8 @@ class CCXTBroker:
 
     def get_positions(self) -> list[Position]:
         out = []
-        for ccy, qty in sorted(self._balances.items()):
+        for ccy in sorted(self._assets):
+            qty = self._balances.get(ccy, 0.0)
             if ccy == self.quote or not qty:
                 continue
             asset = Asset(ccy, asset_type=AssetType.CRYPTO, quote=self.quote)
@@ -159,11 +163,12 @@ class CCXTBroker:
         self.events.append(("trade", order, None, "rejected", reason))
         return order
 
-    def _lookup(self, cid: str, symbol: str) -> dict | None:
+    def _lookup(self, cid: str, symbol: str, *, retry: bool = True) -> dict | None:
         import ccxt
 
+        fetch = lambda: self.exchange.fetch_order(None, symbol, {"clientOrderId": cid})  # noqa: E731
         try:
-            return self._call(lambda: self.exchange.fetch_order(None, symbol, {"clientOrderId": cid}), f"order {cid}")
+            return self._call(fetch, f"order {cid}") if retry else fetch()
         except ccxt.OrderNotFound:
             return None
 
@@ -182,7 +187,8 @@ class CCXTBroker:
             now = self.clock.now()
             order.submitted_at = order.created_at = order.updated_at = now
             order.strategy = order.strategy or self.strategy_name
-            if order.order_type not in (OrderType.MARKET, OrderType.LIMIT) or order.order_class is not OrderClass.SIMPLE:
+            simple = order.order_class is OrderClass.SIMPLE
+            if order.order_type not in (OrderType.MARKET, OrderType.LIMIT) or not simple:
                 return self._reject(order, f"{self.exchange_id} spot orders through ccxt are market or limit only, got "
                                            f"{order.order_class.value} {order.order_type.value}; stop, trailing, "
                                            "bracket and OCO orders work with --broker paper or alpaca-paper")
@@ -191,13 +197,14 @@ class CCXTBroker:
             if not (order.quantity > 0):
                 return self._reject(order, f"quantity must be positive, got {order.quantity}")
             symbol = self._symbol(order.asset)
+            self._assets.add(order.asset.symbol)
             side = "buy" if order.side.sign > 0 else "sell"
             price = order.limit_price if order.order_type is OrderType.LIMIT else None
             sent = [False]
 
             def attempt():
                 if sent[0]:  # the previous try may have reached the exchange before the connection dropped
-                    remote = self._lookup(cid, symbol)
+                    remote = self._lookup(cid, symbol, retry=False)  # already inside the feed's lock and retries
                     if remote is not None:
                         return remote
                 sent[0] = True
@@ -233,7 +240,8 @@ class CCXTBroker:
                 self._call(lambda: self.exchange.cancel_order(order.identifier, symbol), f"cancel {order.identifier}")
             except ccxt.OrderNotFound:
                 pass  # already done: the fetch below says how
-            remote = self._call(lambda: self.exchange.fetch_order(order.identifier, symbol), f"order {order.identifier}")
+            remote = self._call(lambda: self.exchange.fetch_order(order.identifier, symbol),
+                                f"order {order.identifier}")
             self._update(order, remote)
             return order
 
@@ -259,11 +267,24 @@ class CCXTBroker:
             if remote is None:
                 return None
             hint.client_order_id = client_order_id
+            self._assets.add(hint.asset.symbol)
             hint.strategy = hint.strategy or self.strategy_name
             hint.filled_quantity = 0.0
             self._track(hint, remote)
             self._update(hint, remote, replay_fills=False)
             return hint
+
+    # -- persistence ------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """What the exchange does not remember for us: which coins are this strategy's, at what cost."""
+        return {"version": 1, "assets": sorted(self._assets), "avg": dict(self._avg)}
+
+    def restore(self, snap: dict) -> list[Order]:
+        if snap.get("version") != 1:
+            raise ValueError(f"ccxt broker snapshot version {snap.get('version')!r} is not 1; delete the state file")
+        self._assets |= set(snap.get("assets", ()))
+        self._avg.update(snap.get("avg", {}))
+        return []
 
     # -- updates --------------------------------------------------------------------------------
     def _stamp(self, ms: Any) -> _dt.datetime:
@@ -283,7 +304,8 @@ class CCXTBroker:
             status = OrderStatus.CANCELED if filled == 0 else OrderStatus.PARTIALLY_FILLED
         avg = remote.get("average") or remote.get("price")
         fee = remote.get("fee") or {}
-        fee_cost = float(fee.get("cost") or 0.0) if str(fee.get("currency") or self.quote).upper() == self.quote else 0.0
+        in_quote = str(fee.get("currency") or self.quote).upper() == self.quote
+        fee_cost = float(fee.get("cost") or 0.0) if in_quote else 0.0  # fees in other coins: not booked
         prev = order.filled_quantity
         order.updated_at = self._stamp(remote.get("lastUpdateTimestamp") or remote.get("timestamp"))
         if filled > prev + 1e-12 and avg is not None:

@@ -44,21 +44,25 @@ def build_broker(spec: str, *, budget: float = 100_000.0, data: str | None = Non
 
 
 def replay_window(source: str, start: str | None) -> tuple[_dt.datetime, _dt.datetime]:
-    """(clock start, data end) for a replayed feed: start defaults to a year before the data ends."""
+    """(clock start, data end) for a replayed feed: start defaults to a year before the data ends.
+
+    The data ends with the symbol whose bars end first (SampleData: the stocks in 2013, not SPX in 2018).
+    """
     from zoneinfo import ZoneInfo
 
     from agentrt.data.routing import resolve_data_source
     from agentrt.engine.live import LiveError
 
     src = resolve_data_source(source)
-    first = last = None
+    firsts, lasts = [], []
     for sym in src.symbols():
         frame = src.frame(sym)
         if len(frame):
-            last = frame.index[-1] if last is None or frame.index[-1] > last else last
-            first = frame.index[0] if first is None or frame.index[0] < first else first
-    if last is None:
+            firsts.append(frame.index[0])
+            lasts.append(frame.index[-1])
+    if not lasts:
         raise LiveError(f"the replay data {source!r} has no bars")
+    first, last = min(firsts), min(lasts)  # the replay ends when the first symbol runs out of bars
     tz = ZoneInfo("America/New_York")
     end_day = last.date()
     if start:
@@ -104,7 +108,8 @@ def register(app: typer.Typer) -> None:
         sandbox: bool = typer.Option(False, "--sandbox", help="Use the ccxt exchange's sandbox/testnet."),
         budget: float = typer.Option(100_000.0, help="Starting cash of the built-in paper account."),
         data: str = typer.Option(None, help="Quotes for --broker paper: alpaca | ccxt:<exchange> | sample "
-                                            "(replayed embedded bars). Default: alpaca if its keys are set, else sample."),
+                                            "(replayed embedded bars). Default: alpaca if its keys are set, "
+                                            "else sample."),
         start: str = typer.Option(None, help="Replayed feeds only: the date the clock starts at (YYYY-MM-DD)."),
         speed: float = typer.Option(None, help="Replayed feeds only: clock speed (3600 = an hour per second; "
                                                "default 3600). Live venues always run at 1."),

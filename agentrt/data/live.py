@@ -178,13 +178,12 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def call_with_retry(fn: Callable[[], T], *, what: str, policy: RetryPolicy | None = None,
-                    retry_if: Callable[[BaseException], bool] = is_transient,
-                    before_retry: Callable[[BaseException], None] | None = None) -> T:
+                    retry_if: Callable[[BaseException], bool] = is_transient) -> T:
     """Call `fn`, retrying transient failures with exponential backoff (tenacity).
 
     Gives up with `LiveConnectionError` (naming `what`) once the attempts are spent; errors that
-    are not transient propagate at once. `before_retry(exc)` runs before each new attempt (a
-    broker uses it to check whether an order it sent did arrive before sending it again).
+    are not transient propagate at once. A `fn` that submits an order must be idempotent: the
+    brokers' submit first looks its client order id up when it runs again.
     """
     from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
@@ -194,8 +193,6 @@ def call_with_retry(fn: Callable[[], T], *, what: str, policy: RetryPolicy | Non
         exc = state.outcome.exception()
         log.warning("%s failed (%s: %s); retry %d/%d in %.2fs", what, type(exc).__name__, exc,
                     state.attempt_number, policy.attempts - 1, state.next_action.sleep if state.next_action else 0)
-        if before_retry is not None:
-            before_retry(exc)
 
     retrying = Retrying(stop=stop_after_attempt(max(1, policy.attempts)),
                         wait=wait_exponential(multiplier=policy.initial_seconds, max=policy.max_seconds),
@@ -217,6 +214,8 @@ class LiveFeed:
     """
 
     name = "live"
+    timestep = "day"
+    """The bar size `get_historical_prices` uses when the strategy names none."""
     default_quote: str | None = None
     default_asset_type = AssetType.STOCK
     """What a bare symbol string means ("AAPL" is a stock; on a crypto exchange "BTC" is crypto)."""
@@ -274,6 +273,7 @@ class ReplayFeed(LiveFeed):
         from agentrt.data.routing import resolve_data_source
 
         self.source = resolve_data_source(source)
+        self.timestep = getattr(self.source, "timestep", "day")
         self._md = None
 
     def bind(self, sessions, clock) -> None:
@@ -625,8 +625,10 @@ class LiveMarketData:
         return known
 
     # -- bars -------------------------------------------------------------------------------
-    def series(self, asset: Asset, timestep: str = "day", *, length: int | None = None) -> BarSeries:
-        """Closed bars only (the last one ended at or before now)."""
+    def series(self, asset: Asset, timestep: str | None = None, *, length: int | None = None) -> BarSeries:
+        """Closed bars only (the last one ended at or before now); `timestep` defaults to the feed's."""
+        if timestep is None:
+            timestep = self.feed.timestep
         ts = timestep if timestep in _STEP_NS else parse_timestep(timestep)
         want = int(length or self.default_length)
         now = self.clock.now_ns
@@ -659,7 +661,7 @@ class LiveMarketData:
             return now + self.retry_missing_ns
         return nxt
 
-    def history(self, value: Asset | str, length: int, timestep: str = "day") -> Bars:
+    def history(self, value: Asset | str, length: int, timestep: str | None = None) -> Bars:
         if length is None or int(length) < 1:
             raise DataError(f"length must be a positive number of bars, got {length!r}")
         series = self.series(self.asset(value), timestep, length=int(length))

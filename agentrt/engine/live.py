@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from agentrt.calendars import normalize_market, sessions as market_sessions
+from agentrt.calendars import normalize_market
+from agentrt.calendars import sessions as market_sessions
 from agentrt.clock import WallClock, datetime_to_ns, ns_to_datetime
 from agentrt.data.live import (
     CredentialsError,
@@ -34,7 +35,7 @@ from agentrt.data.live import (
     LiveMarketData,
     is_transient,
 )
-from agentrt.engine.backtest import StrategyCrash, _Listener, _agent_services, _fee_dict, _versions
+from agentrt.engine.backtest import StrategyCrash, _fee_dict, _Listener, _versions
 from agentrt.engine.persistence import OrderRow, StateStore, StrategyState, decode_vars, encode_vars
 from agentrt.engine.recorder import Recorder
 from agentrt.engine.schedule import ScheduleError, parse_sleeptime
@@ -156,6 +157,16 @@ class _StepClock:
     @property
     def is_simulated(self) -> bool:
         return False
+
+
+def _live_agent_services(out_dir, *, run_id, replay, cache_dir, lookahead, agent_budget):
+    """Agent services that record to the replay cache but never answer from it (`is_live=True`)."""
+    try:
+        from agentrt.agents.services import AgentServices
+    except ImportError:
+        return None
+    return AgentServices.for_live(output_dir=out_dir, run_id=run_id, replay=replay, cache_dir=cache_dir,
+                                  lookahead=lookahead, budget=agent_budget)
 
 
 def _clock_in(clock, tz: str):
@@ -305,6 +316,13 @@ class _Runner:
     def prepare(self) -> None:
         tr, strategy = self.trader, self.strategy
         self.wall_start = time.time()
+        replayed = getattr(self.feed, "is_replay", False)
+        if replayed and tr.clock is None:
+            raise LiveError("a replayed feed (data='sample') needs a clock that starts inside its data: "
+                            "Trader(clock=AcceleratedClock(start, speed)) or agentrt live --start DATE --speed X")
+        if tr.clock is not None and getattr(tr.clock, "speed", 1.0) != 1.0 and not replayed:
+            raise LiveError("an accelerated clock needs a replayed feed (data='sample'); live venues quote in real "
+                            "time, so run them at --speed 1")
         clock = _StepClock(_clock_in(tr.clock, "America/New_York"))
         sessions = market_sessions("NYSE")
         data = LiveMarketData(self.feed)
@@ -319,10 +337,8 @@ class _Runner:
         self.gate = _OrderGate(self.broker, run_id=state.run_id, store=self.store, strategy=strategy.name)
         stamp = _dt.datetime.fromtimestamp(self.wall_start).strftime("%Y-%m-%d_%H-%M-%S")
         self.out_dir = tr.out_root / f"{strategy.name}_live_{stamp}_{state.run_id}"
-        services = _agent_services(self.out_dir, run_id=state.run_id, replay=tr.replay, cache_dir=tr.cache_dir,
-                                   lookahead=tr.lookahead, agent_budget=tr.agent_budget)
-        if services is not None:
-            services.is_live = True  # the cache records but never serves in a live run
+        services = _live_agent_services(self.out_dir, run_id=state.run_id, replay=tr.replay, cache_dir=tr.cache_dir,
+                                        lookahead=tr.lookahead, agent_budget=tr.agent_budget)
         self.ctx = ctx = _RunContext(clock=clock, recorder=self.recorder, is_backtesting=False, sessions=sessions,
                                      data=data, broker=self.gate, run_id=state.run_id, output_dir=self.out_dir,
                                      agent_services=services, settings={})
@@ -345,9 +361,6 @@ class _Runner:
             ctx.clock, ctx.sessions = clock, sessions
             self._bind(data, sessions, clock)
         self.sessions, self.clock, self.data = sessions, clock, data
-        if tr.clock is not None and getattr(tr.clock, "speed", 1.0) != 1.0 and not getattr(self.feed, "is_replay", False):
-            raise LiveError("an accelerated clock needs a replayed feed (data='sample'); live venues quote in real "
-                            "time, so run them at --speed 1")
         try:
             self.seconds, self.daily = parse_sleeptime(strategy.sleeptime)
         except ScheduleError as exc:
@@ -384,9 +397,9 @@ class _Runner:
             "sleeptime": str(s.sleeptime),
             "buy_trading_fees": [_fee_dict(f) for f in getattr(self.broker, "buy_fees", ())],
             "sell_trading_fees": [_fee_dict(f) for f in getattr(self.broker, "sell_fees", ())],
-            "clock": {"kind": type(self.clock).__name__, "speed": getattr(self.clock, "speed", 1.0),
+            "clock": {"kind": type(self.clock.base).__name__, "speed": self.clock.speed,
                       "started_at": self.clock.now().isoformat()},
-            "replay": "record (live: never served)",
+            "replay": getattr(self.ctx.agent_services, "mode_value", None),
             "lookahead": tr.lookahead,
             "run_id": self.state.run_id,
             "restored": self.restored,
@@ -663,7 +676,10 @@ class _Runner:
         except Exception as exc:  # noqa: BLE001 - report, then still try to write the artifacts
             log.error("%s: saving state failed: %s: %s", self.strategy.name, type(exc).__name__, exc)
         settings = dict(self.settings)
+        services = ctx.agent_services
+        totals = getattr(services, "totals", None) or {}
         settings["live"] = {"provider_errors": self.provider_errors, "stopped_by": self.stopped_by,
+                            "agent_model_errors": int((totals.get("warnings") or {}).get("model_error", 0)),
                             "iterations_this_run": self.info.iterations, "iterations_total": self.state.iterations,
                             "duplicate_orders_ignored": getattr(self.broker, "duplicates", 0) + self.gate.duplicates}
         result = None
@@ -673,7 +689,6 @@ class _Runner:
         except Exception as exc:  # noqa: BLE001 - artifacts are a report; the state is already saved
             log.error("%s: writing artifacts failed: %s: %s", self.strategy.name, type(exc).__name__, exc,
                       exc_info=True)
-        services = ctx.agent_services
         if services is not None and hasattr(services, "close"):
             try:
                 services.close()
@@ -685,7 +700,7 @@ class _Runner:
         crashed = None if self.crash is None else f"{type(self.crash).__name__}: {self.crash}"
         return LiveResult(strategy=self.strategy.name, run_id=self.state.run_id, iterations=self.info.iterations,
                           provider_errors=self.provider_errors, stopped_by=self.stopped_by,
-                          output_dir=self.out_dir if result is not None else None, state=self.store.describe(),
+                          output_dir=self.out_dir if self.out_dir.exists() else None, state=self.store.describe(),
                           crashed=crashed, result=result, files=dict(result.files) if result is not None else {})
 
 

@@ -238,8 +238,8 @@ class StateStore:
             self._db = _SqliteBackend(Path(url[len("sqlite:///"):]).expanduser())
         elif re.match(r"^[a-z][a-z0-9+]*://", url):
             if not url.startswith(("postgresql", "postgres", "mysql")):
-                raise StateError(f"DB_CONNECTION_STR {_redact(url)} is not supported; use sqlite:///path/to/file.sqlite "
-                                 "or postgresql://user:password@host/db")
+                raise StateError(f"DB_CONNECTION_STR {_redact(url)} is not supported; use "
+                                 "sqlite:///path/to/file.sqlite or postgresql://user:password@host/db")
             self._db = _SqlAlchemyBackend(url)
         else:
             self._db = _SqliteBackend(Path(url).expanduser())

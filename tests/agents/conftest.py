@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agentrt.domain import Asset, Order, OrderSide, OrderStatus, Position
+from agentrt.domain import Order, OrderSide, OrderStatus, Position
 from agentrt.domain.assets import as_asset
 from agentrt.domain.orders import OrderType, infer_order_type
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -12,10 +13,10 @@ from agentrt.agents import agent_tool
 
 
 class _Scripted(BaseHTTPRequestHandler):
-    replies: list[dict] = []
-    requests: list[dict] = []
+    replies: ClassVar[list[dict]] = []
+    requests: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
         step = len(type(self).requests) - 1
@@ -105,3 +106,11 @@ def test_a_local_server_needs_no_real_key(host, openai_server, monkeypatch):
     host.agents.create("local", model="openai/local-model", api_base=openai_server)
     assert host.agents["local"].run().text == "Nothing to do."
     assert _Scripted.requests[0]["auth"] == "Bearer no-key-required"
+
+
+def test_a_real_provider_cannot_be_reached_from_the_tests(host, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy")
+    host.agents.create("remote", model="openai/gpt-4.1-mini")
+    result = host.agents["remote"].run()
+    assert result.error is not None and "model_error" in result.warning_codes
+    assert "blocked" in result.error or "network" in result.error.lower() or "connection" in result.error.lower()

@@ -131,3 +131,32 @@ def test_function_model_answers_are_checked():
     with pytest.raises(ValueError, match="return a ModelResponse"):
         model(_request(Message("user", "go")))
     assert FunctionModel(lambda r: ModelResponse(text="x")).respond is not None
+
+
+def test_offline_models_drive_plain_adk_agents_too():
+    import asyncio
+
+    from google.adk.agents.llm_agent import LlmAgent
+    from google.adk.runners import Runner
+    from google.adk.sessions.in_memory_session_service import InMemorySessionService
+    from google.adk.tools.function_tool import FunctionTool
+    from google.genai import types
+
+    def add(a: int, b: int) -> int:
+        """Add."""
+        return a + b
+
+    model = ScriptedModel([{"tool": "add", "args": {"a": 2, "b": 3}}, "five"])
+    agent = LlmAgent(name="plain", model=model.as_adk_llm(), tools=[FunctionTool(add)])
+    sessions = InMemorySessionService()
+    runner = Runner(agent=agent, app_name="t", session_service=sessions)
+
+    async def go() -> list:
+        await sessions.create_session(app_name="t", user_id="u", session_id="s")
+        msg = types.Content(role="user", parts=[types.Part(text="add")])
+        return [e async for e in runner.run_async(user_id="u", session_id="s", new_message=msg)]
+
+    events = asyncio.run(go())
+    responses = [p.function_response.response for e in events for p in e.content.parts if p.function_response]
+    assert responses == [{"result": 5}]
+    assert events[-1].content.parts[0].text == "five" and model.calls == 2

@@ -12,7 +12,14 @@ import pandas as pd
 import pytest
 
 from agentrt.agents._jsonable import to_jsonable
-from agentrt.agents.tool import ToolRunContext, agent_tool, current_tool_context, make_tool, reset_tool_context, set_tool_context
+from agentrt.agents.tool import (
+    ToolRunContext,
+    agent_tool,
+    current_tool_context,
+    make_tool,
+    reset_tool_context,
+    set_tool_context,
+)
 
 
 @agent_tool

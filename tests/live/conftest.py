@@ -67,6 +67,8 @@ class AllIn(Strategy):
 
     def on_trading_iteration(self):
         self.vars.count += 1
+        bars = self.get_historical_prices(self.parameters["symbol"], 5)
+        self.vars.last_bar = bars.df.index[-1].date().isoformat()
         if self.first_iteration:
             symbol = self.parameters["symbol"]
             price = self.get_last_price(symbol)

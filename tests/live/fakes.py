@@ -159,7 +159,8 @@ class FakeAlpaca(FakeServer):
         return {
             "id": str(uuid.uuid4()), "client_order_id": cid, "created_at": now, "updated_at": now,
             "submitted_at": now, "filled_at": None, "expired_at": None, "canceled_at": None, "failed_at": None,
-            "replaced_at": None, "replaced_by": None, "replaces": None, "asset_id": str(uuid.uuid5(uuid.NAMESPACE_DNS, symbol)),
+            "replaced_at": None, "replaced_by": None, "replaces": None,
+            "asset_id": str(uuid.uuid5(uuid.NAMESPACE_DNS, symbol)),
             "symbol": symbol, "asset_class": "us_equity", "notional": None, "qty": str(qty), "filled_qty": "0",
             "filled_avg_price": None, "order_class": order_class, "order_type": type_, "type": type_, "side": side,
             "time_in_force": tif, "limit_price": None if limit_price is None else str(limit_price),
@@ -196,9 +197,11 @@ class FakeAlpaca(FakeServer):
                 lim = float(o["limit_price"]) if o["limit_price"] else None
                 stop = float(o["stop_price"]) if o["stop_price"] else None
                 buy = o["side"] == "buy"
-                if o["type"] == "market" or (o["type"] == "limit" and lim is not None and (
-                        (buy and price <= lim) or (not buy and price >= lim))) or (
-                        o["type"] == "stop" and stop is not None and ((buy and price >= stop) or (not buy and price <= stop))):
+                limit_hit = o["type"] == "limit" and lim is not None and (
+                    (buy and price <= lim) or (not buy and price >= lim))
+                stop_hit = o["type"] == "stop" and stop is not None and (
+                    (buy and price >= stop) or (not buy and price <= stop))
+                if o["type"] == "market" or limit_hit or stop_hit:
                     self._fill(o, price if o["type"] != "limit" else lim)
                     if o is not order:  # an exit leg filled: cancel its sibling
                         for sib in order["legs"]:

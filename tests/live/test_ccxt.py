@@ -63,6 +63,7 @@ def test_sandbox_mode_and_the_api_host_are_applied(fake):
 
 
 def test_market_order_fills_on_poll_with_balances_and_fill_events(fake):
+    fake.balances.update(ETH=5.0, XRP=1000.0)  # a testnet account holds coins the strategy never traded
     broker = connect(fake)
     fills = []
     broker.listener = type("L", (), {"on_fill": lambda self, o, f, p: fills.append((f.price, f.quantity, p.quantity)),
@@ -74,6 +75,10 @@ def test_market_order_fills_on_poll_with_balances_and_fill_events(fake):
     assert fills == [(50_000.0, 0.02, 0.02)]
     assert broker.cash == pytest.approx(10_000 - 1_000)
     assert [(p.symbol, p.quantity) for p in broker.get_positions()] == [("BTC", pytest.approx(0.02))]
+    assert broker.get_position(Asset("ETH", asset_type="crypto")).quantity == 5.0  # asked for by name
+    restarted = connect(fake)
+    restarted.restore(broker.snapshot())
+    assert [(p.symbol, p.avg_fill_price) for p in restarted.get_positions()] == [("BTC", 50_000.0)]
     body = next(b for m, p, _, b in fake.requests if m == "POST" and p == "/api/v3/order")
     assert "newClientOrderId=run-4-0" in body and "type=MARKET" in body and "side=BUY" in body
 
@@ -167,8 +172,8 @@ def test_live_run_on_a_ccxt_sandbox(fake, tmp_path):
 
     trader = Trader(out_dir=tmp_path / "out", max_iterations=2, poll_seconds=0.2, quiet=True, handle_signals=False,
                     tearsheet=False)
-    strategy = CryptoOnce(broker=CCXTBroker("binance", sandbox=True, api_key="BNTEST", secret="s", url_override=fake.url,
-                                            retry=FAST))
+    strategy = CryptoOnce(broker=CCXTBroker("binance", sandbox=True, api_key="BNTEST", secret="s",
+                                            url_override=fake.url, retry=FAST))
     result = trader.add_strategy(strategy).run_all()["CryptoOnce"]
     assert result.crashed is None and result.iterations == 2
     fills = result.result.trades.query("status == 'fill'")

@@ -24,7 +24,6 @@ from agentrt.data.live import (
     feed_from_spec,
     make_exchange,
 )
-from agentrt.domain import Asset
 from agentrt.domain.position import Quote
 
 

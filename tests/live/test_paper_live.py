@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pandas as pd
@@ -11,13 +12,39 @@ from livekit import AllIn, at, paper, replay_trader
 from agentrt import SampleData
 
 
+class AllInWithHooks(AllIn):
+    """AllIn that notes when each lifecycle hook ran."""
+
+    def initialize(self):
+        super().initialize()
+        self.vars.hooks = []
+
+    def _note(self, name):
+        self.vars.hooks = self.vars.hooks + [(name, self.get_datetime().isoformat())]
+
+    def before_market_opens(self):
+        self._note("before_market_opens")
+
+    def before_market_closes(self):
+        self._note("before_market_closes")
+
+    def after_market_closes(self):
+        self._note("after_market_closes")
+
+    def on_trading_iteration(self):
+        self._note("on_trading_iteration")
+        super().on_trading_iteration()
+
+
 def test_live_paper_run_fills_like_the_backtest_and_writes_artifacts(tmp_path):
     trader = replay_trader(tmp_path, "2012-03-05 15:50", max_iterations=3)
-    trader.add_strategy(AllIn(broker=paper(cash=100_000)))
-    result = trader.run_all()["AllIn"]
+    strategy = AllInWithHooks(broker=paper(cash=100_000))
+    trader.add_strategy(strategy)
+    result = trader.run_all()["AllInWithHooks"]
 
     assert result.crashed is None and result.stopped_by == "max iterations (3)"
     assert result.iterations == 3
+    assert strategy.vars.last_bar == "2012-03-07"  # the daily iteration at the close sees that day's bar
     trades = result.result.trades
     fills = trades[(trades.event_kind == "trade") & (trades.status == "fill")]
     assert len(fills) == 1
@@ -26,7 +53,8 @@ def test_live_paper_run_fills_like_the_backtest_and_writes_artifacts(tmp_path):
     fill = fills.iloc[0]
     assert fill.price == pytest.approx(aapl.loc["2012-03-06", "open"])
     assert fill.time.date().isoformat() == "2012-03-06"
-    backtest = AllIn.backtest(SampleData, "2012-03-05", "2012-03-07", show_progress=False, write_outputs=False)
+    backtest = AllInWithHooks.backtest(SampleData, "2012-03-05", "2012-03-07", show_progress=False,
+                                       write_outputs=False)
     bt = backtest.trades[backtest.trades.status == "fill"].iloc[0]
     assert (fill.price, fill.quantity) == (bt.price, bt.quantity)
 
@@ -39,6 +67,16 @@ def test_live_paper_run_fills_like_the_backtest_and_writes_artifacts(tmp_path):
     stats = pd.read_csv(out / "stats.csv")
     assert len(stats) == 3
     assert stats["portfolio_value"].iloc[-1] != stats["portfolio_value"].iloc[0]  # marked to the live quotes
+
+    # hooks ran in the backtest's order, each at (or, at 100 000x, a few wall milliseconds after) its time:
+    # 60 min before the open, 5 min before the close, the daily iteration at the close, then after the close
+    march6 = [(name, dt.datetime.fromisoformat(when)) for name, when in strategy.vars.hooks
+              if when.startswith("2012-03-06")]
+    assert [name for name, _ in march6] == ["before_market_opens", "before_market_closes", "on_trading_iteration",
+                                            "after_market_closes"]
+    bounds = [("08:30", "09:00"), ("15:55", "16:25"), ("16:00", "23:59"), ("16:00", "23:59")]
+    for (name, when), (lo, hi) in zip(march6, bounds):
+        assert at(f"2012-03-06 {lo}") <= when <= at(f"2012-03-06 {hi}"), (name, when)
 
 
 def test_restart_restores_vars_and_account_and_does_not_buy_again(tmp_path):
@@ -171,8 +209,8 @@ def test_sigint_stops_a_cli_run_cleanly_after_saving_state(tmp_path):
     file.write_text(STRATEGY_FILE)
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from agentrt.cli.main import main; main()", "live", str(file), "--broker", "paper", "--data", "sample",
-         "--start", "2012-03-05", "--speed", "20000", "--out", str(out), "--no-html"],
+        [sys.executable, "-c", "from agentrt.cli.main import main; main()", "live", str(file), "--broker", "paper",
+         "--data", "sample", "--start", "2012-03-05", "--speed", "20000", "--out", str(out), "--no-html"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     db = out / "state" / "live_state.sqlite"
     deadline = time.monotonic() + 30

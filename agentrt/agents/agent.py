@@ -1,0 +1,439 @@
+"""One agent of a strategy and its run: cache lookup first, then ADK, then records.
+
+:meth:`Agent.run` computes the run's replay-cache key from the point-in-time state and
+the tool surface; on a hit it re-applies the recorded orders and returns the recorded
+answer without touching Google ADK or LiteLLM; on a miss it runs the agent on ADK
+(:mod:`agentrt.agents.runtime`), writes the trace, stores the run and returns the answer.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from agentrt.agents._jsonable import to_jsonable
+from agentrt.agents.builtin_tools import EVIDENCE_TOOLS, Toolbox
+from agentrt.agents.caching import RunKeyer, reapply_orders, run_material, schema_json
+from agentrt.agents.mcp import MCPServer, McpToolHandle, specs_from_listing, tool_list_material
+from agentrt.agents.models import ResolvedModel
+from agentrt.agents.prompt import effective_system_prompt, run_prompt
+from agentrt.agents.result import AgentRunResult, summarize
+from agentrt.agents.state import snapshot
+from agentrt.agents.tool import AgentTool, ToolRunContext, ToolSpec
+
+__all__ = ["Agent", "AgentRunError"]
+
+MAX_CONSECUTIVE_FAILURES = 3
+
+
+class AgentRunError(RuntimeError):
+    """An agent failed several runs in a row (model unreachable, bad key ...); the backtest stops."""
+
+
+def _json_context(context: Any) -> Any:
+    return None if context is None else to_jsonable(context)
+
+
+class Agent:
+    """One agent of a strategy. Use ``self.agents[name].run(task=None, context=None)``."""
+
+    def __init__(
+        self,
+        manager: Any,
+        name: str,
+        *,
+        model: ResolvedModel,
+        system_prompt: str,
+        tools: list[AgentTool],
+        mcp_servers: list[MCPServer],
+        toolbox: Toolbox | None,
+        allow_trading: bool,
+        temperature: float,
+        max_steps: int,
+        output_schema: Any,
+        api_base: str | None,
+    ) -> None:
+        self.manager = manager
+        self.name = name
+        self.model = model
+        self.system_prompt = system_prompt
+        self.effective_system_prompt = effective_system_prompt(system_prompt)
+        self.tools = tools
+        self.mcp_servers = mcp_servers
+        self.toolbox = toolbox
+        self.allow_trading = allow_trading
+        self.temperature = float(temperature)
+        self.max_steps = int(max_steps)
+        self.output_schema = output_schema
+        self.api_base = api_base
+        identity = model.identity()
+        settings = dict(identity.get("settings") or {})
+        settings.update({
+            "temperature": self.temperature,
+            "max_steps": self.max_steps,
+            "output_schema": schema_json(output_schema),
+        })
+        self.model_identity = {"name": identity["name"], "settings": settings}
+        self.runs = 0
+        self._runtime: Any = None
+        self._mcp_specs: dict[str, list[tuple[ToolSpec, str]]] = {}
+        self._failures = 0
+        self._run_keyer: Any = None
+        self._running = False
+
+    # -- introspection --------------------------------------------------------------------
+    @property
+    def tool_names(self) -> list[str]:
+        """Names of the local (built-in and custom) tools; MCP tools are listed on first run."""
+        return [t.spec.name for t in self.tools]
+
+    def __repr__(self) -> str:
+        return f"Agent({self.name!r}, model={self.model.name!r}, tools={len(self.tools)}, mcp={len(self.mcp_servers)})"
+
+    # -- tool surface ---------------------------------------------------------------------
+    def _services(self) -> Any:
+        return self.manager.services()
+
+    def _runtime_for(self) -> Any:
+        if self._runtime is None:
+            from agentrt.agents.runtime import AgentRuntime
+
+            self._runtime = AgentRuntime(
+                agent_name=self.name,
+                loop=self.manager.event_loop(),
+                resolved_model=self.model,
+                model_identity=self.model.identity(),
+                system_prompt=self.effective_system_prompt,
+                temperature=self.temperature,
+                output_schema=self.output_schema,
+            )
+        return self._runtime
+
+    def _mcp_tool_specs(self, services: Any) -> list[tuple[MCPServer, ToolSpec, str]]:
+        out: list[tuple[MCPServer, ToolSpec, str]] = []
+        taken = set(self.tool_names)
+        for server in self.mcp_servers:
+            specs = self._mcp_specs.get(server.server_id)
+            if specs is None:
+                listing = self._mcp_listing(server, services)
+                specs = specs_from_listing(server, listing, taken)
+                self._mcp_specs[server.server_id] = specs
+            taken.update(s.name for s, _ in specs)
+            out += [(server, spec, raw) for spec, raw in specs]
+        return out
+
+    def _mcp_listing(self, server: MCPServer, services: Any) -> list[dict[str, Any]]:
+        store = services.replay_store
+        key = store.call_key(tool_list_material(server)) if store is not None else None
+        if key is not None and services.serves_from_cache():
+            entry = store.get_call(key)
+            if entry is not None and isinstance(entry.response, Mapping):
+                return list(entry.response.get("tools") or [])
+        listing = self._runtime_for().list_mcp_tools(server)
+        if key is not None and services.writes_cache():
+            store.put_call(key, kind="tool", name=f"{server.name}:tools/list", sim_time=None,
+                           request=tool_list_material(server), response={"tools": listing})
+        return listing
+
+    # -- running --------------------------------------------------------------------------
+    def _keyer(self, specs: list[ToolSpec]) -> Any:
+        names = tuple(s.name for s in specs)
+        if self._run_keyer is None or self._run_keyer.tool_names != names:
+            self._run_keyer = RunKeyer(agent=self.name, model=self.model_identity,
+                                       system_prompt=self.effective_system_prompt, tools=specs)
+        return self._run_keyer
+
+    def run(self, task: str | None = None, *, context: Any = None) -> AgentRunResult:
+        """Run the agent at the current simulated time and return what it did.
+
+        ``task`` is this run's instruction (default: decide what to do now); ``context``
+        any JSON-like data for the model. Served from the replay cache when the same run
+        (same inputs, state and tools) was recorded before.
+        """
+        if task is not None and not isinstance(task, str):
+            raise TypeError(f"task must be a string or None, got {type(task).__name__}")
+        loop = self.manager._loop
+        if self._running or (loop is not None and loop.in_loop_thread()):
+            raise RuntimeError("an agent run cannot be started from inside another agent run's tool")
+        self._running = True
+        try:
+            return self._run(task, context)
+        finally:
+            self._running = False
+
+    def _run(self, task: str | None, context: Any) -> AgentRunResult:
+        services = self._services()
+        services.open()
+        started = time.perf_counter()
+        host = self.manager.host
+        sim_time: _dt.datetime = host.get_datetime()
+        state = snapshot(host)
+        context_json = _json_context(context)
+        mcp = self._mcp_tool_specs(services) if self.mcp_servers else []
+        specs = [t.spec for t in self.tools] + [spec for _, spec, _ in mcp]
+        key = self._keyer(specs).key(task=task, context=context_json, state=state)
+        from agentrt.telemetry.otel import agent_run_span, record_agent_outcome
+
+        store = services.replay_store
+        self.runs += 1
+        run_id = f"{services.run_id}-{self.name}-{self.runs}"
+        with agent_run_span(self.name, self.model.name, sim_time) as span:
+            entry = store.get_run(key) if services.serves_from_cache() else None
+            if entry is not None:
+                result, trace_path, row = self._replayed(entry, key, state, task, context_json, sim_time, started,
+                                                         run_id, services)
+            else:
+                material = run_material(
+                    agent=self.name, model=self.model_identity, system_prompt=self.effective_system_prompt,
+                    task=task, context=context_json, state=state, tools=specs,
+                )
+                reasons: list[str] = []
+                if store is not None and services.replay_mode.reads_cache:
+                    reasons = store.miss_reasons(material, agent=self.name, sim_time=sim_time)
+                if services.raises_on_miss():
+                    from agentrt.replay.modes import ReplayMissError
+
+                    raise ReplayMissError(agent=self.name, sim_time=sim_time, reasons=reasons, key=key)
+                if store is not None and services.counters is not None:
+                    services.counters.record_miss(_countable(reasons) or [f"mode {services.mode_value}"])
+                result, trace, events, intents = self._executed(
+                    mcp, key, state, task, context_json, sim_time, started, run_id, reasons, services
+                )
+                trace_path, row = self._write_trace(trace, services)
+                if result.error is None and services.writes_cache():
+                    store.put_run(
+                        key, material=material, agent=self.name, sim_time=sim_time, model=self.model.name,
+                        result=result.to_json(), events=events, orders=intents, trace_path=trace_path,
+                    )
+            record_agent_outcome(
+                span, cache_hit=result.cache_hit, cache_key=key if store is not None else None,
+                warnings=list(result.warnings), input_tokens=result.usage.get("input_tokens"),
+                output_tokens=result.usage.get("output_tokens"),
+            )
+        result = _with_payload(result, trace_path)
+        spent = not result.cache_hit
+        services.record_run(
+            row, model_calls=result.model_calls, tool_calls=len(result.tool_calls) if spent else 0,
+            input_tokens=int(result.usage.get("input_tokens", 0)) if spent else 0,
+            output_tokens=int(result.usage.get("output_tokens", 0)) if spent else 0,
+            cost_usd=result.cost_usd if spent else 0.0, warnings=result.warning_codes, orders=len(result.orders),
+        )
+        for warning in services.backtest_budget_warnings():
+            host.log_message(f"[agent {self.name}] {warning.message}", color="red")
+        self._log(result)
+        return result
+
+    def _log(self, result: AgentRunResult) -> None:
+        status = "cache hit" if result.cache_hit else f"{result.model_calls} model calls"
+        warn = f", warnings: {', '.join(result.warning_codes)}" if result.warnings else ""
+        color = "red" if result.error else ("yellow" if result.warnings else None)
+        try:
+            self.manager.host.log_message(
+                f"[agent {self.name}] {self.model.name} | {status} | {len(result.tool_calls)} tool calls | "
+                f"{len(result.orders)} orders{warn} | {result.summary}",
+                color=color,
+            )
+        except Exception:  # logging must never break a run (e.g. a host without a recorder)
+            pass
+
+    def _write_trace(self, trace: dict[str, Any], services: Any) -> tuple[str | None, dict[str, Any] | None]:
+        from agentrt.agents.observe import write_run_trace
+
+        return write_run_trace(trace, services.output_dir)
+
+    def _replayed(self, entry: Any, key: str, state: dict[str, Any], task: str | None, context: Any,
+                  sim_time: _dt.datetime, started: float, run_id: str,
+                  services: Any) -> tuple[AgentRunResult, str | None, dict[str, Any] | None]:
+        """A cache hit: re-apply the recorded orders, return the recorded answer.
+
+        No new trace file is written when the trace recorded with the entry still exists
+        (the hit points to it); otherwise the trace is rebuilt from the entry.
+        """
+        import os
+
+        from agentrt.agents.observe import trace_document
+
+        recorded = entry.result
+        orders, replay_warnings = reapply_orders(self.manager.host, entry.orders, source=f"agent:{self.name}")
+        warnings = [dict(w) for w in recorded.get("warnings") or []] + [w.to_dict() for w in replay_warnings]
+        usage = dict(recorded.get("usage") or {"input_tokens": 0, "output_tokens": 0})
+        events = entry.events or []
+        if services.counters is not None:
+            services.counters.record_hit(
+                model_calls=int(recorded.get("model_calls") or 0),
+                tool_calls=sum(1 for e in events if e.get("type") == "tool_call" and e.get("kind") in ("custom", "mcp")),
+                tokens=int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0)),
+                cost_usd=float(recorded.get("cost_usd") or 0.0),
+            )
+        text = str(recorded.get("text") or "")
+        output = _parse_output(self.output_schema, text) if self.output_schema is not None else None
+        latency = (time.perf_counter() - started) * 1000.0
+        result = AgentRunResult(
+            agent=self.name,
+            model=self.model.name,
+            sim_time=sim_time.isoformat(),
+            summary=str(recorded.get("summary") or ""),
+            text=text,
+            cache_hit=True,
+            cache_key=key,
+            tool_calls=tuple(recorded.get("tool_calls") or ()),
+            tool_results=tuple(recorded.get("tool_results") or ()),
+            warning_messages=tuple(str(w.get("message", "")) for w in warnings),
+            warnings=tuple(warnings),
+            usage=usage,
+            cost_usd=float(recorded.get("cost_usd") or 0.0),
+            latency_ms=latency,
+            orders=tuple(orders),
+            output=output,
+            model_calls=0,
+        )
+        trace = trace_document(
+            run_id=run_id, agent=self.name, model=self.model.name, sim_time=sim_time, wall_time_ms=latency,
+            system_prompt=self.effective_system_prompt, task=task, context=context, state=state,
+            model_calls=[_event(e) for e in events if e.get("type") == "model_call"],
+            tool_calls=[_event(e) for e in events if e.get("type") == "tool_call"],
+            summary=result.summary, text=result.text, orders=list(orders), usage=usage, cost_usd=result.cost_usd,
+            cache_hit=True, cache_key=key, recorded_trace=entry.trace_path, warnings=warnings,
+        )
+        recorded_trace = entry.trace_path
+        if recorded_trace and os.path.exists(recorded_trace):
+            from agentrt.telemetry.runindex import row_from_trace
+
+            row = row_from_trace(trace, trace_path=recorded_trace) if services.output_dir is not None else None
+            return result, recorded_trace, row
+        path, row = self._write_trace(trace, services)
+        return result, path, row
+
+    def _executed(self, mcp: list[tuple[MCPServer, ToolSpec, str]], key: str, state: dict[str, Any], task: str | None,
+                  context: Any, sim_time: _dt.datetime, started: float, run_id: str, reasons: list[str],
+                  services: Any) -> tuple[AgentRunResult, dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+        from agentrt.agents.execution import RunState
+        from agentrt.agents.observe import run_warnings, trace_document
+        from agentrt.agents.recorder import RunRecorder
+        from agentrt.telemetry.warnings import AgentWarning
+
+        host = self.manager.host
+        runtime = self._runtime_for()
+        if not runtime.built:
+            executables: list[Any] = list(self.tools)
+            executables += [McpToolHandle(spec, raw, runtime.mcp_connection(server)) for server, spec, raw in mcp]
+            runtime.build(executables)
+        recorder = RunRecorder(agent=self.name, model=self.model.name, sim_time=sim_time, max_steps=self.max_steps)
+        if self.toolbox is not None:
+            self.toolbox.ledger = recorder.ledger
+            self.toolbox.workspace.reset()
+        tool_ctx = ToolRunContext(agent_name=self.name, sim_time=sim_time, host=host,
+                                  is_backtesting=bool(getattr(host, "is_backtesting", True)))
+        run = RunState(recorder=recorder, services=services, host=host, sim_time=sim_time, tool_context=tool_ctx)
+        prompt = run_prompt(state, task=task, context=context)
+        error: str | None = None
+        try:
+            runtime.execute(prompt, run)
+            self._failures = 0
+        except Exception as exc:  # a provider error must not silently pass, nor kill a long backtest at once
+            self._failures += 1
+            error = f"{type(exc).__name__}: {exc}"
+            recorder.warn(AgentWarning("model_error", f"agent {self.name!r} run failed: {error}", {"error": error}))
+            if self._failures >= MAX_CONSECUTIVE_FAILURES:
+                raise AgentRunError(
+                    f"agent {self.name!r} failed {self._failures} runs in a row; last error: {error}. "
+                    "Check the model name, API key and network (or use an offline model)"
+                ) from exc
+        text = recorder.final_text
+        output, problem = runtime.parse_output(text) if text else (None, None)
+        if problem:
+            recorder.warn(AgentWarning("output_schema_mismatch", f"agent {self.name!r}: {problem}", {"text": text[:500]}))
+        tool_calls = [{"id": t["call_id"], "name": t["name"], "args": t["arguments"]} for t in recorder.tool_calls]
+        tool_results = []
+        for t in recorder.tool_calls:
+            if t["error"] is None:
+                tool_results.append({"id": t["call_id"], "name": t["name"], "result": t["result"]})
+            else:
+                tool_results.append({"id": t["call_id"], "name": t["name"], "error": t["error"], "type": t["error_type"]})
+        evidence = [s.spec.name for s in self.tools if s.spec.name in EVIDENCE_TOOLS or (s.spec.kind == "custom" and not s.spec.mutates_trading)]
+        evidence += [spec.name for _, spec, _ in mcp]
+        orders = list(recorder.ledger.orders)
+        warnings = list(recorder.warnings) + run_warnings(
+            model=self.model.name, sim_time=sim_time, tool_calls=recorder.tool_calls, orders=orders,
+            evidence_tools=evidence, usage_tokens=recorder.input_tokens + recorder.output_tokens,
+            cost_usd=recorder.cost_usd, budget=services.budget,
+        )
+        warning_dicts = tuple(w.to_dict() for w in warnings)
+        usage = {"input_tokens": recorder.input_tokens, "output_tokens": recorder.output_tokens}
+        latency = (time.perf_counter() - started) * 1000.0
+        result = AgentRunResult(
+            agent=self.name,
+            model=self.model.name,
+            sim_time=sim_time.isoformat(),
+            summary=summarize(text) if text else (f"(no answer: {error})" if error else ""),
+            text=text,
+            cache_hit=False,
+            cache_key=key if services.replay_store is not None else None,
+            tool_calls=tuple(tool_calls),
+            tool_results=tuple(tool_results),
+            warning_messages=tuple(w["message"] for w in warning_dicts),
+            warnings=warning_dicts,
+            usage=usage,
+            cost_usd=round(recorder.cost_usd, 10),
+            latency_ms=latency,
+            orders=tuple(orders),
+            output=output,
+            model_calls=recorder.model_calls_made,
+            miss_reasons=tuple(reasons),
+            error=error,
+        )
+        events = sorted(
+            [{"type": "model_call", **m} for m in recorder.model_calls]
+            + [{"type": "tool_call", **{k: v for k, v in t.items() if k != "error_type"}} for t in recorder.tool_calls],
+            key=lambda e: e["index"],
+        )
+        trace = trace_document(
+            run_id=run_id, agent=self.name, model=self.model.name, sim_time=sim_time, wall_time_ms=latency,
+            system_prompt=self.effective_system_prompt, task=task, context=context, state=state,
+            model_calls=recorder.model_calls, tool_calls=recorder.tool_calls, summary=result.summary, text=text,
+            orders=orders, usage=usage, cost_usd=result.cost_usd, cache_hit=False,
+            cache_key=result.cache_key, recorded_trace=None, warnings=warnings,
+            extra={"miss_reasons": list(reasons)} if reasons else None,
+        )
+        return result, trace, events, [i.to_json() for i in recorder.ledger.intents]
+
+    def close(self) -> None:
+        if self._runtime is not None:
+            try:
+                self._runtime.close()
+            finally:
+                self._runtime = None
+        if self.toolbox is not None:
+            self.toolbox.workspace.close()
+
+
+def _event(event: Mapping[str, Any]) -> dict[str, Any]:
+    record = {k: v for k, v in event.items() if k != "type"}
+    record["cache_hit"] = True
+    return record
+
+
+def _countable(reasons: list[str]) -> list[str]:
+    # "no earlier run for this agent at <time>" names a time; count it as one reason
+    return [r.split(" at ", 1)[0] if r.startswith("no earlier run for this agent at ") else r for r in reasons]
+
+
+def _parse_output(schema: Any, text: str) -> Any:
+    import json
+
+    import pydantic
+
+    try:
+        return pydantic.TypeAdapter(schema).validate_python(json.loads(text))
+    except Exception:
+        return None
+
+
+def _with_payload(result: AgentRunResult, trace_path: str | None) -> AgentRunResult:
+    import dataclasses
+
+    payload = dict(result.payload)
+    payload["trace_path"] = trace_path
+    return dataclasses.replace(result, payload=payload)
