@@ -137,29 +137,27 @@ def _agent(host: Strategyish, services: AgentServices) -> Any:
     return manager
 
 
-def _best_median(fn: Any, runs: int, rounds: int) -> float:
-    """The lowest per-round median of ``fn()`` in ms."""
-    best = float("inf")
+def _median_ms(fn: Any, n: int) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000.0)
+    return statistics.median(times)
+
+
+def _interleaved(configs: dict[str, Any], runs: int, rounds: int) -> dict[str, float]:
+    """Best per-round median of each config, the configs taking turns so they share the noise."""
+    best = {name: float("inf") for name in configs}
     per_round = max(1, runs // rounds)
     for _ in range(rounds):
-        times = []
-        for _ in range(per_round):
-            t = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - t) * 1000.0)
-        best = min(best, statistics.median(times))
+        for name, fn in configs.items():
+            best[name] = min(best[name], _median_ms(fn, per_round))
     return best
 
 
-def _time_runs(manager: Any, runs: int, rounds: int, warmup: int = 20) -> float:
-    agent = manager["bench"]
-    for _ in range(warmup):
-        agent.run()
-    return _best_median(agent.run, runs, rounds)
-
-
-def _raw_adk(host: Strategyish, runs: int, rounds: int) -> float:
-    """The same three-step script on plain ADK objects, default settings."""
+def _raw_adk(host: Strategyish) -> Any:
+    """A callable running the same three-step script on plain ADK objects, default settings."""
     import asyncio
 
     from agentrt._env import ensure_offline_safe_env
@@ -208,58 +206,59 @@ def _raw_adk(host: Strategyish, runs: int, rounds: int) -> float:
             pass
         await sessions.delete_session(app_name="bench", user_id="u", session_id=sid)
 
-    for _ in range(20):
+    def run_once() -> None:
         loop.run_until_complete(one())
-    try:
-        return _best_median(lambda: loop.run_until_complete(one()), runs, rounds)
-    finally:
-        loop.close()
 
-
-def _direct(host: Strategyish, runs: int, rounds: int) -> float:
-    def both() -> None:
-        host.momentum("AAPL", 20)
-        host.volatility("AAPL", 20)
-
-    return _best_median(both, runs, rounds)
+    for _ in range(20):
+        run_once()
+    return run_once
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=240)
+    parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="agentrt-bench-"))
-    runs, rounds = args.runs, args.rounds
 
-    host = Strategyish()
-    direct = _direct(host, runs, rounds)
+    direct_host = Strategyish()
 
-    bare = _agent(host, AgentServices())
-    t_bare = _time_runs(bare, runs, rounds)
-    bare.close()
+    def direct() -> None:
+        direct_host.momentum("AAPL", 20)
+        direct_host.volatility("AAPL", 20)
 
-    t_adk = _raw_adk(Strategyish(), runs, rounds)
-
-    host = Strategyish()
+    bare = _agent(Strategyish(), AgentServices())
     rec_services = AgentServices(output_dir=tmp / "recorded", setup_tracing=True)
-    recorded = _agent(host, rec_services)
-    t_rec = _time_runs(recorded, runs, rounds)
-    rec_services.close()
-
-    host = Strategyish()
+    recorded = _agent(Strategyish(), rec_services)
     hit_services = AgentServices.for_backtest(output_dir=None, run_id="bench", replay="record", cache_dir=tmp / "cache")
-    hits = _agent(host, hit_services)
-    t_hit = _time_runs(hits, runs, rounds, warmup=5)
+    hits = _agent(Strategyish(), hit_services)
+    for manager in (bare, recorded, hits):
+        for _ in range(20):
+            manager["bench"].run()
+    plain = _raw_adk(Strategyish())
+
+    t = _interleaved(
+        {
+            "direct": direct,
+            "plain": plain,
+            "bare": bare["bench"].run,
+            "recorded": recorded["bench"].run,
+            "hit": hits["bench"].run,
+        },
+        args.runs,
+        args.rounds,
+    )
+    bare.close()
+    rec_services.close()
     hit_services.close()
 
-    print(f"direct tool calls (2 tools):                  {direct:8.3f} ms")
-    print(f"plain ADK run (same script, ADK defaults):    {t_adk:8.3f} ms")
-    print(f"agentrt run, bare (3 model steps, 2 tools):   {t_bare:8.3f} ms")
-    print(f"agentrt run, traces + spans written:          {t_rec:8.3f} ms")
-    print(f"agentrt run, replay-cache hit:                {t_hit:8.3f} ms")
-    print(f"ratio agentrt/plain ADK: {t_bare / t_adk:.2f}")
-    print(f"agent overhead per run: {t_bare - direct:.2f} ms")
+    print(f"direct tool calls (2 tools):                  {t['direct']:8.3f} ms")
+    print(f"plain ADK run (same script, ADK defaults):    {t['plain']:8.3f} ms")
+    print(f"agentrt run, bare (3 model steps, 2 tools):   {t['bare']:8.3f} ms")
+    print(f"agentrt run, traces + spans written:          {t['recorded']:8.3f} ms")
+    print(f"agentrt run, replay-cache hit:                {t['hit']:8.3f} ms")
+    print(f"ratio agentrt/plain ADK: {t['bare'] / t['plain']:.2f}")
+    print(f"agent overhead per run: {t['bare'] - t['direct']:.2f} ms")
     return 0
 
 

@@ -330,9 +330,9 @@ class RecordingLlm(BaseLlm):
                     )
             input_tokens, output_tokens = _usage(response)
             record_model_usage(span, input_tokens=input_tokens, output_tokens=output_tokens, cache_hit=cache_hit)
-        cost = 0.0 if cache_hit or self._offline is not None else runtime.cost_of(input_tokens, output_tokens)
+        cost = 0.0 if self._offline is not None else runtime.cost_of(input_tokens, output_tokens)
         if services.counters is not None and store is not None and services.mode_value != "off":
-            services.counters.record_model_call(reused=cache_hit, tokens=input_tokens + output_tokens, cost_usd=0.0)
+            services.counters.record_model_call(reused=cache_hit, tokens=input_tokens + output_tokens, cost_usd=cost)
         recorder.add_model_call(
             request_summary=summary,
             response=_response_record(response),

@@ -173,10 +173,10 @@ class Agent:
         context_json = _json_context(context)
         mcp = self._mcp_tool_specs(services) if self.mcp_servers else []
         specs = [t.spec for t in self.tools] + [spec for _, spec, _ in mcp]
-        key = self._keyer(specs).key(task=task, context=context_json, state=state)
+        store = services.replay_store
+        key = self._keyer(specs).key(task=task, context=context_json, state=state) if store is not None else None
         from agentrt.telemetry.otel import agent_run_span, record_agent_outcome
 
-        store = services.replay_store
         self.runs += 1
         run_id = f"{services.run_id}-{self.name}-{self.runs}"
         with agent_run_span(self.name, self.model.name, sim_time) as span:
@@ -306,7 +306,7 @@ class Agent:
         path, row = self._write_trace(trace, services)
         return result, path, row
 
-    def _executed(self, mcp: list[tuple[MCPServer, ToolSpec, str]], key: str, state: dict[str, Any], task: str | None,
+    def _executed(self, mcp: list[tuple[MCPServer, ToolSpec, str]], key: str | None, state: dict[str, Any], task: str | None,
                   context: Any, sim_time: _dt.datetime, started: float, run_id: str, reasons: list[str],
                   services: Any) -> tuple[AgentRunResult, dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
         from agentrt.agents.execution import RunState

@@ -12,7 +12,6 @@ next agent run tries to reconnect).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import json
@@ -197,6 +196,8 @@ class McpConnection:
 
     async def list_tools(self) -> list[dict[str, Any]]:
         """Connect (once) and return the server's tools as ``{"name", "description", "inputSchema"}``."""
+        import asyncio
+
         from google.adk.tools.mcp_tool.mcp_toolset import McpToolset
 
         if self._toolset is None:
@@ -226,6 +227,8 @@ class McpConnection:
         return listing
 
     async def call(self, tool_name: str, args: dict[str, Any], adk_context: Any) -> ToolOutcome:
+        import asyncio
+
         s = self.server
         if self.failure is not None:
             return ToolOutcome(error=f"MCP server {s.name!r} is unavailable: {self.failure}", error_type="MCPServerUnavailable")
@@ -266,6 +269,8 @@ class McpConnection:
         await self.close()
 
     async def close(self) -> None:
+        import asyncio
+
         if self._toolset is not None:
             try:
                 await asyncio.wait_for(self._toolset.close(), timeout=10)

@@ -384,7 +384,7 @@ class ResolvedModel:
         if self.kind == "gemini":
             from google.adk.models.google_llm import Gemini
 
-            return Gemini(model=self.name)
+            return Gemini(model=self.name, base_url=self.api_base) if self.api_base else Gemini(model=self.name)
         from google.adk.models.lite_llm import LiteLlm
 
         kwargs: dict[str, Any] = {}

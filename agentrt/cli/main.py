@@ -96,6 +96,7 @@ def backtest(
     from agentrt.cli.loader import StrategyFileError, load_strategy_class
     from agentrt.data.base import DataError
     from agentrt.engine.backtest import BacktestError, StrategyCrash
+    from agentrt.strategy.strategy import StrategyError
 
     try:
         cls = load_strategy_class(file, name=strategy)
@@ -118,7 +119,7 @@ def backtest(
             show_progress=not quiet, output_dir=out, replay=replay, cache_dir=cache_dir, lookahead=lookahead,
             slippage_bps=slippage_bps, buy_trading_fees=fees, sell_trading_fees=fees, quiet=quiet,
             tearsheet=not no_html)
-    except (BacktestError, DataError) as exc:
+    except (BacktestError, DataError, StrategyError) as exc:
         _fail(str(exc))
     except StrategyCrash as exc:
         _fail(str(exc), code=1)

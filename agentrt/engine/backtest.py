@@ -204,8 +204,8 @@ def run_backtest(
         strategy.initialize()
     except (KeyboardInterrupt, SystemExit):
         raise
-    except BacktestError:
-        raise
+    except (BacktestError, StrategyError):
+        raise  # already says what to fix
     except Exception as exc:  # noqa: BLE001 - report where it failed, keep the cause chained
         raise StrategyCrash(f"{strategy.name}.initialize() failed: {type(exc).__name__}: {exc}",
                             output_dir=None, sim_time=None) from exc

@@ -293,3 +293,15 @@ def test_every_run_logs_a_summary_line(host):
     message, color = host.logs[-1]
     assert message == "[agent talker] scripted | 2 model calls | 1 tool calls | 0 orders | All good."
     assert color is None
+
+
+def test_the_failing_optional_a2a_import_is_tried_once(host):
+    import importlib.util
+
+    host.agents.create("a2a", model=ScriptedModel(["ok"]))
+    host.agents["a2a"].run()
+    if importlib.util.find_spec("a2a") is not None:
+        pytest.skip("the optional a2a package is installed here")
+    assert sys.modules["google.adk.agents.remote_a2a_agent"] is None
+    with pytest.raises(ImportError):
+        from google.adk.agents.remote_a2a_agent import RemoteA2aAgent  # noqa: F401
