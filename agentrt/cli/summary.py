@@ -37,18 +37,31 @@ def print_summary(result, console=None) -> None:
     console.print(table)
     agents = result.agent_summary
     if agents and agents.get("runs"):
+        replay = agents.get("replay") or {}
         at = Table(title="agents", show_header=True, header_style="bold")
-        for col in ("runs", "cache hits", "misses", "model calls", "tokens in", "tokens out", "cost $", "warnings"):
+        for col in ("runs", "cache hits", "misses", "model calls", "tool calls", "tokens in/out", "cost $", "warnings"):
             at.add_column(col, justify="right")
         warnings = agents.get("warnings") or {}
-        at.add_row(str(agents.get("runs", 0)), str(agents.get("cache_hits", 0)), str(agents.get("misses", 0)),
-                   str(agents.get("model_calls", 0)), str(agents.get("input_tokens", 0)),
-                   str(agents.get("output_tokens", 0)), f"{agents.get('cost_usd', 0.0):.4f}",
+        at.add_row(str(agents.get("runs", 0)), str(replay.get("hits", 0)), str(replay.get("misses", 0)),
+                   str(agents.get("model_calls", 0)), str(agents.get("tool_calls", 0)),
+                   f"{agents.get('input_tokens', 0):,}/{agents.get('output_tokens', 0):,}",
+                   f"{agents.get('cost_usd', 0.0):.4f}",
                    ", ".join(f"{k}={v}" for k, v in sorted(warnings.items())) or "none")
         console.print(at)
-        for line in agents.get("miss_reasons_lines", []) or []:
-            console.print(f"  [yellow]miss[/] {line}")
-        if agents.get("offline_note"):
-            console.print(f"[bold yellow]{agents['offline_note']}[/]")
+        if replay:
+            console.print(f"replay cache ({agents.get('replay_mode')}): {replay.get('hits', 0)} hits, "
+                          f"{replay.get('misses', 0)} misses; model calls {replay.get('model_calls_made', 0)} made, "
+                          f"{replay.get('model_calls_reused', 0)} reused; saved {replay.get('tokens_saved', 0):,} "
+                          f"tokens, ${replay.get('cost_saved_usd', 0.0):.4f}", highlight=False)
+            for reason, count in (replay.get("misses_by_reason") or {}).items():
+                console.print(f"  [yellow]miss[/] {reason}: {count}", highlight=False)
+        offline = [m for m in agents.get("models", []) if _is_offline(m)]
+        if offline:
+            console.print(f"[bold yellow]note:[/] agents ran on offline model(s) {', '.join(offline)} "
+                          "(no LLM was called); pass --model to use a real one", highlight=False)
     if result.output_dir is not None:
         console.print(f"output: [bold]{result.output_dir}[/]")
+
+
+def _is_offline(model: str) -> bool:
+    return model.startswith(("FunctionModel", "ScriptedModel", "function", "scripted"))

@@ -100,6 +100,14 @@ def build_result(strategy, ctx, loop, settings: dict, *, benchmark_asset, out_di
     services = ctx.agent_services
     if services is not None and hasattr(services, "summary"):
         agent_summary = services.summary()
+        if agent_summary.get("runs"):
+            replay = agent_summary.get("replay") or {}
+            agent_summary["cache_hits"] = replay.get("hits", 0)
+            agent_summary["misses"] = replay.get("misses", 0)
+            agent_summary["models"] = sorted({str(r["model"]) for r in getattr(services, "run_rows", [])
+                                              if r.get("model")})
+        else:
+            agent_summary = None
     equity = pd.Series(stats["portfolio_value"].values, index=stats["datetime"], name="portfolio_value")
     settings = dict(settings)
     settings["iterations"] = loop.iterations
