@@ -14,6 +14,7 @@ span. :class:`AdkTool` hands every tool call to the framework-neutral
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import sys
@@ -320,7 +321,11 @@ class RecordingLlm(BaseLlm):
                     except Exception:
                         response = None
             if response is None:
-                response = await self._call_model(llm_request)
+                timeout = services.model_timeout_s
+                try:
+                    response = await asyncio.wait_for(self._call_model(llm_request), timeout)
+                except TimeoutError:
+                    raise TimeoutError(f"model {self.model!r} did not answer within {timeout:g} s") from None
                 if response.error_code and not (response.content and response.content.parts):
                     raise RuntimeError(f"model {self.model!r} answered with an error: {response.error_code} {response.error_message}")
                 if key is not None and services.writes_cache():

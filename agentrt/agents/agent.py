@@ -213,12 +213,10 @@ class Agent:
                 output_tokens=result.usage.get("output_tokens"),
             )
         result = _with_payload(result, trace_path)
-        spent = not result.cache_hit
         services.record_run(
-            row, model_calls=result.model_calls, tool_calls=len(result.tool_calls) if spent else 0,
-            input_tokens=int(result.usage.get("input_tokens", 0)) if spent else 0,
-            output_tokens=int(result.usage.get("output_tokens", 0)) if spent else 0,
-            cost_usd=result.cost_usd if spent else 0.0, warnings=result.warning_codes, orders=len(result.orders),
+            row, model_calls=result.model_calls, tool_calls=0 if result.cache_hit else len(result.tool_calls),
+            input_tokens=int(result.usage.get("input_tokens", 0)), output_tokens=int(result.usage.get("output_tokens", 0)),
+            cost_usd=result.cost_usd, warnings=result.warning_codes, orders=len(result.orders),
         )
         for warning in services.backtest_budget_warnings():
             host.log_message(f"[agent {self.name}] {warning.message}", color="red")
@@ -282,10 +280,11 @@ class Agent:
             tool_results=tuple(recorded.get("tool_results") or ()),
             warning_messages=tuple(str(w.get("message", "")) for w in warnings),
             warnings=tuple(warnings),
-            usage=usage,
-            cost_usd=float(recorded.get("cost_usd") or 0.0),
+            usage={"input_tokens": 0, "output_tokens": 0},  # a hit spends nothing
+            cost_usd=0.0,
             latency_ms=latency,
             orders=tuple(orders),
+            payload={"recorded_usage": usage, "recorded_cost_usd": float(recorded.get("cost_usd") or 0.0)},
             output=output,
             model_calls=0,
         )
@@ -294,7 +293,7 @@ class Agent:
             system_prompt=self.effective_system_prompt, task=task, context=context, state=state,
             model_calls=[_event(e) for e in events if e.get("type") == "model_call"],
             tool_calls=[_event(e) for e in events if e.get("type") == "tool_call"],
-            summary=result.summary, text=result.text, orders=list(orders), usage=usage, cost_usd=result.cost_usd,
+            summary=result.summary, text=result.text, orders=list(orders), usage=result.usage, cost_usd=0.0,
             cache_hit=True, cache_key=key, recorded_trace=entry.trace_path, warnings=warnings,
         )
         recorded_trace = entry.trace_path

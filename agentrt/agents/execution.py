@@ -6,7 +6,9 @@ Framework-neutral (no ADK import): the ADK tool adapter hands every call to
 1. serves an external tool call (custom ``@agent_tool`` or MCP) from the replay cache's
    ``calls`` table when the same tool (identity + source hash) was called with the same
    arguments at the same simulated time, else invokes the tool and records the call;
-2. turns malformed arguments and exceptions into a tool error for the model;
+2. turns malformed arguments and exceptions into a tool error for the model, and records
+   the orders a custom tool places through the strategy itself (so a cache hit re-applies
+   them);
 3. walks the result for values dated after the simulated time (``future_data``) and, with
    ``lookahead="block"``, replaces the result by an error naming the simulated time;
 4. opens an ``execute_tool`` span and appends a tool record to the run's recorder.
@@ -22,6 +24,7 @@ from typing import Any, Protocol
 
 from agentrt.agents.recorder import RunRecorder
 from agentrt.agents.tool import ToolOutcome, ToolRunContext, ToolSpec, reset_tool_context, set_tool_context
+from agentrt.agents.trading import recording_orders
 from agentrt.telemetry.otel import record_tool_error, tool_call_span
 from agentrt.telemetry.warnings import block_future_data, find_future_data, tool_error
 
@@ -93,15 +96,20 @@ class ToolExecutor:
                         outcome = ToolOutcome(result=entry.response.get("result"))
                         cache_hit = True
             if outcome is None:
+                actions_before = len(run.recorder.ledger.intents)
                 token = set_tool_context(run.tool_context)
                 try:
                     if getattr(tool, "wants_adk_context", False):
                         outcome = await tool.invoke_async(args, adk_context)  # type: ignore[call-arg]
+                    elif spec.kind == "custom":
+                        with recording_orders(run.host, run.recorder.ledger):
+                            outcome = await tool.invoke_async(args)
                     else:
                         outcome = await tool.invoke_async(args)
                 finally:
                     reset_tool_context(token)
-                if key is not None and outcome.ok and services.writes_cache():
+                traded = len(run.recorder.ledger.intents) > actions_before  # a call with side effects is not replayable
+                if key is not None and outcome.ok and not traded and services.writes_cache():
                     store.put_call(
                         key, kind="tool", name=spec.name, sim_time=run.sim_time,
                         request=tool_call_material(spec, args, run.sim_time), response={"result": outcome.result},

@@ -10,12 +10,15 @@ on the first agent run, so a backtest without agents pays nothing.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 __all__ = ["AgentBudget", "AgentServices"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +66,8 @@ class AgentServices:
     tracing: Any = None
     """A telemetry ``TracingHandle`` or None."""
     budget: AgentBudget | None = None
+    model_timeout_s: float | None = 300.0
+    """A model call that takes longer fails the run (``model_error``) instead of hanging it."""
     cache_dir: Path | str | None = None
     """Where to open the replay store lazily when ``replay_store`` is None and the mode uses it."""
     setup_tracing: bool = False
@@ -73,6 +78,7 @@ class AgentServices:
         default_factory=lambda: {"runs": 0, "model_calls": 0, "tool_calls": 0, "input_tokens": 0,
                                  "output_tokens": 0, "cost_usd": 0.0, "warnings": {}, "orders": 0}
     )
+    close_errors: list[BaseException] = dataclasses.field(default_factory=list, repr=False)
     _closers: list[Callable[[], None]] = dataclasses.field(default_factory=list, repr=False)
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
     _opened: bool = dataclasses.field(default=False, repr=False)
@@ -211,11 +217,15 @@ class AgentServices:
         return t
 
     def close(self) -> None:
-        """End of run: close agent runtimes, write ``agent_runs.parquet``, flush tracing, close the store."""
+        """End of run: close agent runtimes, write ``agent_runs.parquet``, flush tracing, close the store.
+
+        A step that fails is logged and kept in ``close_errors``; the other steps still run
+        and nothing is raised, so the engine goes on to write the backtest's artifacts.
+        """
         if self._closed:
             return
         self._closed = True
-        errors: list[BaseException] = []
+        errors = self.close_errors
         for fn in reversed(self._closers):
             try:
                 fn()
@@ -240,5 +250,5 @@ class AgentServices:
             except Exception as exc:
                 errors.append(exc)
             self.replay_store = None
-        if errors:
-            raise errors[0]
+        for exc in errors:
+            log.error("closing the agent services: %s: %s", type(exc).__name__, exc)

@@ -9,14 +9,19 @@ message goes back to the model as a tool error. Each accepted action is recorded
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from agentrt.agents.state import fmt_price, fmt_qty, open_orders, value_of
 
-__all__ = ["OrderError", "OrderIntent", "RunLedger", "apply_intent", "describe_intent", "normalize_submit", "order_view"]
+__all__ = [
+    "OrderError", "OrderIntent", "RunLedger", "apply_intent", "describe_intent", "intent_of", "normalize_submit",
+    "order_view", "recording_orders",
+]
 
 SIDES = ("buy", "sell", "sell_short", "buy_to_cover")
 ORDER_TYPES = ("market", "limit", "stop", "stop_limit", "trailing_stop")
@@ -259,6 +264,80 @@ def apply_intent(host: Any, intent: OrderIntent, *, source: str = "agent") -> An
     if intent.action == "modify":
         return _modify(host, intent, source=source)
     raise OrderError(f"unknown order action {intent.action!r}")
+
+
+def intent_of(order: Any) -> OrderIntent:
+    """The submit intent that re-creates ``order`` (for orders a custom tool placed itself)."""
+    asset = getattr(order, "asset", None)
+    return OrderIntent(
+        action="submit",
+        symbol=str(getattr(asset, "symbol", asset)),
+        quantity=float(order.quantity),
+        side=str(value_of(order.side)),
+        order_type=str(value_of(getattr(order, "order_type", "market"))),
+        limit_price=getattr(order, "limit_price", None),
+        stop_price=getattr(order, "stop_price", None),
+        trail_price=getattr(order, "trail_price", None),
+        trail_percent=getattr(order, "trail_percent", None),
+        time_in_force=str(value_of(getattr(order, "time_in_force", "day"))),
+        take_profit_price=getattr(order, "take_profit_price", None),
+        stop_loss_price=getattr(order, "stop_loss_price", None),
+    )
+
+
+@contextlib.contextmanager
+def recording_orders(host: Any, ledger: RunLedger) -> Iterator[None]:
+    """Record the orders code calls ``host.submit_order/cancel_order/modify_order`` for, meanwhile.
+
+    A custom tool may trade through the strategy directly (LumiBot habit); recording
+    those actions as intents lets a replay-cache hit re-apply them like the built-in
+    order tools' actions. The host's methods are shadowed on the instance only while the
+    tool runs (the strategy is waiting for the agent then) and restored afterwards.
+    """
+    names = ("submit_order", "cancel_order", "modify_order")
+    originals = {name: getattr(host, name, None) for name in names}
+    own = {name: name in getattr(host, "__dict__", {}) for name in names}
+
+    def submit(order: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(order, list):
+            return [submit(o, *args, **kwargs) for o in order]
+        result = originals["submit_order"](order, *args, **kwargs)
+        placed = result if result is not None else order
+        if str(value_of(getattr(placed, "status", ""))).lower() != "rejected":
+            ledger.intents.append(intent_of(placed))
+            ledger.orders.append({**order_view(placed), "action": "submit"})
+        return result
+
+    def cancel(order: Any, *args: Any, **kwargs: Any) -> Any:
+        result = originals["cancel_order"](order, *args, **kwargs)
+        ledger.intents.append(OrderIntent(action="cancel", order_id=str(order.identifier)))
+        ledger.orders.append({**order_view(order), "action": "cancel"})
+        return result
+
+    def modify(order: Any, *args: Any, limit_price: Any = None, stop_price: Any = None, **kwargs: Any) -> Any:
+        result = originals["modify_order"](order, *args, limit_price=limit_price, stop_price=stop_price, **kwargs)
+        ledger.intents.append(OrderIntent(action="modify", order_id=str(order.identifier), limit_price=limit_price,
+                                          stop_price=stop_price))
+        ledger.orders.append({**order_view(result if result is not None else order), "action": "modify"})
+        return result
+
+    wrappers = {"submit_order": submit, "cancel_order": cancel, "modify_order": modify}
+    try:
+        for name in names:
+            if callable(originals[name]):
+                setattr(host, name, wrappers[name])
+        yield
+    finally:
+        for name in names:
+            if not callable(originals[name]):
+                continue
+            if own[name]:
+                setattr(host, name, originals[name])
+            else:
+                try:
+                    delattr(host, name)
+                except AttributeError:
+                    pass
 
 
 def describe_intent(intent: OrderIntent) -> str:

@@ -305,3 +305,22 @@ def test_the_failing_optional_a2a_import_is_tried_once(host):
     assert sys.modules["google.adk.agents.remote_a2a_agent"] is None
     with pytest.raises(ImportError):
         from google.adk.agents.remote_a2a_agent import RemoteA2aAgent  # noqa: F401
+
+
+def test_a_model_that_hangs_times_out_as_a_model_error(host):
+    import asyncio
+
+    from google.adk.models.base_llm import BaseLlm
+
+    from agentrt.agents.services import AgentServices
+
+    class Hanging(BaseLlm):
+        async def generate_content_async(self, llm_request, stream=False):
+            await asyncio.sleep(30)
+            yield None
+
+    host._agent_services = AgentServices(model_timeout_s=0.5)
+    host.agents.create("sleepy", model=Hanging(model="hanging"))
+    result = host.agents["sleepy"].run()
+    assert "did not answer within 0.5 s" in result.error
+    assert "model_error" in result.warning_codes

@@ -14,7 +14,7 @@ class _FakeGemini(BaseHTTPRequestHandler):
     requests: ClassVar[list[dict]] = []
     replies: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append({"path": self.path, "key": self.headers.get("x-goog-api-key"), "body": body})
         step = len(type(self).requests) - 1

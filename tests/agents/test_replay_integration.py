@@ -51,6 +51,8 @@ def test_a_warm_rerun_makes_no_model_call_and_reapplies_the_orders(frames, servi
     assert [o.source for o in warm.get_orders()] == ["agent:trader"]
     assert warm.history_calls == 0  # no tool ran
     assert again.payload["trace_path"] == first.payload["trace_path"]  # the hit points to the recorded trace
+    assert again.usage == {"input_tokens": 0, "output_tokens": 0} and again.cost_usd == 0.0
+    assert again.payload["recorded_usage"] == first.usage
     counters = warm._agent_services.counters
     assert (counters.hits, counters.misses, counters.model_calls_reused, counters.model_calls_made) == (1, 0, 4, 0)
 
@@ -273,3 +275,27 @@ def test_a_fully_cached_backtest_never_imports_adk_or_litellm(tmp_path):
     cold_trades = next(Path(tmp_path / "cold").glob("*/trades.csv")).read_bytes()
     warm_trades = next(Path(tmp_path / "warm").glob("*/trades.csv")).read_bytes()
     assert cold_trades == warm_trades
+
+
+def test_orders_a_custom_tool_places_itself_are_replayed_too(frames, services_factory):
+    class TradingHost(FakeHost):
+        @agent_tool(mutates_trading=True)
+        def buy_dip(self, symbol: str, quantity: int) -> dict:
+            """Buy through the strategy's own order API (LumiBot style)."""
+            order = self.submit_order(self.create_order(symbol, quantity, "buy", limit_price=90.0))
+            return {"order_id": order.identifier}
+
+    def run(mode: str) -> tuple:
+        host = TradingHost(frames)
+        host._agent_services = services_factory(mode)
+        model = ScriptedModel([{"tool": "buy_dip", "args": {"symbol": "AAPL", "quantity": 3}}, "done"])
+        host.agents.create("dipper", model=model, tools=[host.buy_dip], include_builtin_tools=False)
+        return host, host.agents["dipper"].run(), model
+
+    cold_host, cold, _ = run("record")
+    warm_host, warm, model = run("record")
+    assert warm.cache_hit and model.calls == 0
+    describe = lambda h: [(o.asset.symbol, o.quantity, o.limit_price, o.status.value) for o in h._orders]  # noqa: E731
+    assert describe(warm_host) == describe(cold_host) == [("AAPL", 3.0, 90.0, "open")]
+    assert [o["action"] for o in cold.orders] == ["submit"]
+    assert "submit_order" not in vars(cold_host)  # the recording wrapper was removed after the call
