@@ -94,11 +94,24 @@ def _exchange_sessions(name: str) -> Sessions:
         pass
     import exchange_calendars as xcals
 
-    cal = xcals.get_calendar(name, start=_CAL_START, end=_CAL_END)
+    import warnings
+
+    with warnings.catch_warnings():  # exchange_calendars itself still uses Series.values (pandas 3 deprecation)
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            from pandas.errors import Pandas4Warning
+
+            warnings.simplefilter("ignore", Pandas4Warning)
+        except ImportError:
+            pass
+        cal = xcals.get_calendar(name, start=_CAL_START, end=_CAL_END)
     sched = cal.schedule
+    import pandas as pd
+
     dates = sched.index.values.astype("datetime64[D]")
-    opens = sched["open"].values.astype("datetime64[ns]").astype(np.int64)
-    closes = sched["close"].values.astype("datetime64[ns]").astype(np.int64)
+    opens = pd.DatetimeIndex(sched["open"]).as_unit("ns").asi8.astype(np.int64)
+    closes = pd.DatetimeIndex(sched["close"]).as_unit("ns").asi8.astype(np.int64)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")

@@ -263,8 +263,18 @@ def run_backtest(
     loop = _Loop(strategy, ctx, sess, seconds, daily, budget, progress=progress if progress is not None else (
         _default_progress(len(sess), strategy.name) if show_progress and not quiet else None))
     crash: BaseException | None = None
+    has_agents = strategy._agents is not None and len(strategy._agents) > 0
+    if has_agents and ctx.agent_services is not None:
+        ctx.agent_services.open()  # tracing and the replay store, so the backtest span is the root
+        loop.traced = ctx.agent_services.tracing is not None
     try:
-        loop.run()
+        if loop.traced:
+            from agentrt.telemetry.otel import backtest_span
+
+            with backtest_span(strategy.name, str(start_d), str(end_d)):
+                loop.run()
+        else:
+            loop.run()
     except _Crash as exc:
         crash = exc.error
     finally:
@@ -307,6 +317,7 @@ class _Loop:
         self.crash_time: _dt.datetime | None = None
         self.iterations = 0
         self.loop_seconds = 0.0
+        self.traced = False  # wrap each iteration in an OpenTelemetry span (only when agents run)
 
     def _call(self, fn, *args):
         try:
@@ -337,6 +348,9 @@ class _Loop:
         before_close_ns = int(strategy.minutes_before_closing * 60e9)
         iterate = strategy.on_trading_iteration
         process = broker.process
+        traced = self.traced
+        if traced:
+            from agentrt.telemetry.otel import iteration_span
         call = self._call
         cav = self.budget
         prev_pv = self.budget
@@ -376,7 +390,11 @@ class _Loop:
                 snapshot = None
                 if tstats:
                     snapshot = {"portfolio_value": broker.portfolio_value(), "cash": broker.cash}
-                call(iterate)
+                if traced:
+                    with iteration_span(clock.now()):
+                        call(iterate)
+                else:
+                    call(iterate)
                 strategy._first_iteration = False
                 strategy._iteration += 1
                 # stats after the iteration, valued at visible prices

@@ -9,6 +9,10 @@ Codes (see ``WARNING_CODES`` for severity and meaning):
 ``knowledge_cutoff``        the simulated time is before the model's training cutoff
 ``unknown_cutoff``          note: the model's training cutoff is not in ``KNOWN_TRAINING_CUTOFFS``
 ``budget_exceeded``         a token or cost budget was exceeded
+``max_steps_exceeded``      the run hit ``max_steps`` model calls
+``output_schema_mismatch``  the final answer did not fit ``output_schema``
+``model_error``             the model call failed (provider error or timeout)
+``replayed_order_rejected`` an order re-submitted from the replay cache was rejected
 
 Detectors that may or may not fire return ``list[AgentWarning]`` (empty when all is well);
 :func:`tool_error` always describes a failure and returns one ``AgentWarning``.
@@ -79,6 +83,13 @@ WARNING_CODES: Mapping[str, tuple[str, str]] = MappingProxyType(
             "the simulated time is before the model's training cutoff (the model may know what happened next)",
         ),
         "unknown_cutoff": ("note", "the model's training cutoff is unknown to agentrt"),
+        "max_steps_exceeded": ("warning", "the run reached max_steps model calls and was stopped"),
+        "output_schema_mismatch": ("warning", "the final answer did not match the agent's output_schema"),
+        "model_error": ("error", "the model call failed (provider error, timeout); the run made no decision"),
+        "replayed_order_rejected": (
+            "error",
+            "a cached run's order was re-submitted on replay and the broker rejected it",
+        ),
     }
 )
 
