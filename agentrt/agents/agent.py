@@ -175,16 +175,19 @@ class Agent:
         specs = [t.spec for t in self.tools] + [spec for _, spec, _ in mcp]
         store = services.replay_store
         key = self._keyer(specs).key(task=task, context=context_json, state=state) if store is not None else None
-        from agentrt.telemetry.otel import agent_run_span, record_agent_outcome
-
         self.runs += 1
         run_id = f"{services.run_id}-{self.name}-{self.runs}"
-        with agent_run_span(self.name, self.model.name, sim_time) as span:
-            entry = store.get_run(key) if services.serves_from_cache() else None
-            if entry is not None:
-                result, trace_path, row = self._replayed(entry, key, state, task, context_json, sim_time, started,
-                                                         run_id, services)
-            else:
+        entry = store.get_run(key) if services.serves_from_cache() else None
+        if entry is not None:
+            # A hit does no new work, so it opens no span: the recorded trace (referenced by the run
+            # index row) describes the run, and the backtest counts the hit. This keeps a fully
+            # cached backtest close to the cost of a plain one.
+            result, trace_path, row = self._replayed(entry, key, state, task, context_json, sim_time, started,
+                                                     run_id, services)
+        else:
+            from agentrt.telemetry.otel import agent_run_span, iteration_context, record_agent_outcome
+
+            with iteration_context(), agent_run_span(self.name, self.model.name, sim_time) as span:
                 material = run_material(
                     agent=self.name, model=self.model_identity, system_prompt=self.effective_system_prompt,
                     task=task, context=context_json, state=state, tools=specs,
@@ -203,15 +206,18 @@ class Agent:
                 )
                 trace_path, row = self._write_trace(trace, services)
                 if result.error is None and services.writes_cache():
+                    recorded = result.to_json()
+                    recorded["external_tool_calls"] = sum(
+                        1 for e in events if e.get("type") == "tool_call" and e.get("kind") in ("custom", "mcp"))
                     store.put_run(
                         key, material=material, agent=self.name, sim_time=sim_time, model=self.model.name,
-                        result=result.to_json(), events=events, orders=intents, trace_path=trace_path,
+                        result=recorded, events=events, orders=intents, trace_path=trace_path,
                     )
-            record_agent_outcome(
-                span, cache_hit=result.cache_hit, cache_key=key if store is not None else None,
-                warnings=list(result.warnings), input_tokens=result.usage.get("input_tokens"),
-                output_tokens=result.usage.get("output_tokens"),
-            )
+                record_agent_outcome(
+                    span, cache_hit=result.cache_hit, cache_key=key if store is not None else None,
+                    warnings=list(result.warnings), input_tokens=result.usage.get("input_tokens"),
+                    output_tokens=result.usage.get("output_tokens"),
+                )
         result = _with_payload(result, trace_path)
         services.record_run(
             row, model_calls=result.model_calls, tool_calls=0 if result.cache_hit else len(result.tool_calls),
@@ -257,11 +263,14 @@ class Agent:
         orders, replay_warnings = reapply_orders(self.manager.host, entry.orders, source=f"agent:{self.name}")
         warnings = [dict(w) for w in recorded.get("warnings") or []] + [w.to_dict() for w in replay_warnings]
         usage = dict(recorded.get("usage") or {"input_tokens": 0, "output_tokens": 0})
-        events = entry.events or []
         if services.counters is not None:
+            external = recorded.get("external_tool_calls")
+            if external is None:  # entries recorded before the count was stored
+                external = sum(1 for e in entry.events or [] if e.get("type") == "tool_call"
+                               and e.get("kind") in ("custom", "mcp"))
             services.counters.record_hit(
                 model_calls=int(recorded.get("model_calls") or 0),
-                tool_calls=sum(1 for e in events if e.get("type") == "tool_call" and e.get("kind") in ("custom", "mcp")),
+                tool_calls=int(external),
                 tokens=int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0)),
                 cost_usd=float(recorded.get("cost_usd") or 0.0),
             )
@@ -288,6 +297,20 @@ class Agent:
             output=output,
             model_calls=0,
         )
+        recorded_trace = entry.trace_path
+        if recorded_trace and os.path.exists(recorded_trace):
+            row = None
+            if services.output_dir is not None:
+                row = {
+                    "sim_time": result.sim_time, "agent": self.name, "model": self.model.name, "cache_hit": True,
+                    "cache_key": key, "tools_called": [_call_name(c) for c in result.tool_calls],
+                    "n_tool_calls": len(result.tool_calls), "orders": len(orders), "input_tokens": 0,
+                    "output_tokens": 0, "cost_usd": 0.0, "latency_ms": latency,
+                    "warnings": [str(w.get("code", "")) for w in warnings], "n_warnings": len(warnings),
+                    "summary": result.summary, "trace_path": recorded_trace,
+                }
+            return result, recorded_trace, row
+        events = entry.events or []
         trace = trace_document(
             run_id=run_id, agent=self.name, model=self.model.name, sim_time=sim_time, wall_time_ms=latency,
             system_prompt=self.effective_system_prompt, task=task, context=context, state=state,
@@ -296,12 +319,6 @@ class Agent:
             summary=result.summary, text=result.text, orders=list(orders), usage=result.usage, cost_usd=0.0,
             cache_hit=True, cache_key=key, recorded_trace=entry.trace_path, warnings=warnings,
         )
-        recorded_trace = entry.trace_path
-        if recorded_trace and os.path.exists(recorded_trace):
-            from agentrt.telemetry.runindex import row_from_trace
-
-            row = row_from_trace(trace, trace_path=recorded_trace) if services.output_dir is not None else None
-            return result, recorded_trace, row
         path, row = self._write_trace(trace, services)
         return result, path, row
 
@@ -428,6 +445,10 @@ def _parse_output(schema: Any, text: str) -> Any:
         return pydantic.TypeAdapter(schema).validate_python(json.loads(text))
     except Exception:
         return None
+
+
+def _call_name(call: Any) -> str:
+    return str(call.get("name", "")) if isinstance(call, Mapping) else str(call)
 
 
 def _with_payload(result: AgentRunResult, trace_path: str | None) -> AgentRunResult:

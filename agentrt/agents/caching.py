@@ -74,25 +74,59 @@ class RunKeyer:
     """
 
     def __init__(self, *, agent: str, model: Mapping[str, Any], system_prompt: str, tools: Sequence[ToolSpec]) -> None:
+        import json
+
         from agentrt.replay.hashing import canonical_json
 
         static = run_material(agent=agent, model=model, system_prompt=system_prompt, task=None, context=None,
                               state={}, tools=tools)
         self._static = {k: canonical_json(v) for k, v in static.items() if k not in ("task", "context", "state")}
         self.tool_names = tuple(t.name for t in tools)
+        # The canonical text is the top-level members in sorted key order; precompute the
+        # static stretches between the three per-run members once.
+        names = sorted([*self._static, "task", "context", "state"])
+        self._layout: list[str] = []  # literal text, or the name of a per-run member
+        text = ""
+        for i, name in enumerate(names):
+            text += ("," if i else "") + f"{json.dumps(name, ensure_ascii=False)}:"
+            if name in self._static:
+                text += self._static[name]
+            else:
+                self._layout += [text, name]
+                text = ""
+        self._tail = text
 
     def key(self, *, task: str | None, context: Any, state: Mapping[str, Any]) -> str:
         import hashlib
-        import json
 
         from agentrt.replay.hashing import ALGORITHM, canonical_json
 
-        parts = dict(self._static)
-        parts["task"] = canonical_json(task)
-        parts["context"] = canonical_json(context)
-        parts["state"] = canonical_json(state)
-        text = "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{parts[k]}" for k in sorted(parts)) + "}"
+        values = {"task": canonical_json(task) if task is not None else "null",
+                  "context": canonical_json(context) if context is not None else "null",
+                  "state": _state_json(state)}
+        layout = self._layout
+        text = "{" + "".join(values[layout[i]] if i % 2 else layout[i] for i in range(len(layout))) + self._tail + "}"
         return f"{ALGORITHM}:" + hashlib.new(ALGORITHM, text.encode("utf-8")).hexdigest()
+
+
+_PLAIN_DUMPS = None
+
+
+def _state_json(state: Mapping[str, Any]) -> str:
+    """Canonical JSON of a state snapshot. Snapshots hold only str/float/list/dict, for which the
+    plain sorted-keys encoder gives exactly ``canonical_json``'s text, without its type walk."""
+    global _PLAIN_DUMPS
+    if _PLAIN_DUMPS is None:
+        import json
+
+        _PLAIN_DUMPS = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                        allow_nan=False).encode
+    try:
+        return _PLAIN_DUMPS(state)
+    except (TypeError, ValueError):
+        from agentrt.replay.hashing import canonical_json
+
+        return canonical_json(state)
 
 
 def reapply_orders(host: Any, intents: Sequence[Mapping[str, Any]], *, source: str) -> tuple[list[dict[str, Any]], list[Any]]:

@@ -350,7 +350,7 @@ class _Loop:
         process = broker.process
         traced = self.traced
         if traced:
-            from agentrt.telemetry.otel import iteration_span
+            from agentrt.telemetry.otel import begin_iteration, end_iteration
         call = self._call
         cav = self.budget
         prev_pv = self.budget
@@ -391,8 +391,11 @@ class _Loop:
                 if tstats:
                     snapshot = {"portfolio_value": broker.portfolio_value(), "cash": broker.cash}
                 if traced:
-                    with iteration_span(clock.now()):
+                    it = begin_iteration(clock.now())
+                    try:
                         call(iterate)
+                    finally:
+                        end_iteration(it)
                 else:
                     call(iterate)
                 strategy._first_iteration = False

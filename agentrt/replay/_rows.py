@@ -80,7 +80,7 @@ def run_from_row(row: Sequence[Any]) -> RunEntry:
         model=row[3],
         material_json=row[4],
         result=_loads(row[5]),
-        events=_loads(row[6]),
+        events_json=row[6],
         orders=_loads(row[7]),
         trace_path=row[8],
         created_at=row[9],

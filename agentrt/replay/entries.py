@@ -34,12 +34,24 @@ class RunEntry:
     model: str | None
     material_json: str
     result: dict[str, Any]
-    events: list[Any]
+    events_json: str
     orders: list[Any]
     trace_path: str | None
     created_at: str
     runtime_version: str | None
     value_hash: str
+
+    @cached_property
+    def events(self) -> list[Any]:
+        """The run's ordered events, parsed from ``events_json`` on first read (a hit rarely needs them)."""
+        try:
+            events: list[Any] = json.loads(self.events_json)
+        except ValueError as exc:
+            raise ReplayStoreError(
+                f"the events of run {self.key} are unreadable ({exc}); run "
+                "`agentrt cache verify` to move damaged rows to quarantine"
+            ) from exc
+        return events
 
     @cached_property
     def material(self) -> dict[str, Any]:

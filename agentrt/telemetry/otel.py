@@ -645,6 +645,68 @@ def iteration_span(sim_time: _dt.datetime) -> AbstractContextManager[Any]:
     return _start(tracer, "iteration", {"agentrt.sim_time": sim_time})
 
 
+class LazyIteration:
+    """An ``iteration`` span that exists only if something inside the iteration is traced.
+
+    The engine opens one per iteration (`begin_iteration`), which costs a timestamp; the span
+    itself is created — with the iteration's original start time, under the current (backtest)
+    span — the first time an agent run inside needs a parent (`iteration_context`). A bar whose
+    agent runs were all served from the replay cache therefore costs no span at all.
+    """
+
+    __slots__ = ("sim_time", "start_ns", "span", "parent")
+
+    def __init__(self, sim_time: _dt.datetime) -> None:
+        import time
+
+        from opentelemetry import context as otel_context
+
+        self.sim_time = sim_time
+        self.start_ns = time.time_ns()
+        self.span: Any = None
+        self.parent = otel_context.get_current()
+
+    def activate(self) -> AbstractContextManager[Any]:
+        tracer = _active_tracer()
+        if tracer is None:
+            return _NOOP_CONTEXT
+        from opentelemetry import trace
+
+        if self.span is None:
+            self.span = tracer.start_span("iteration", context=self.parent, start_time=self.start_ns,
+                                          attributes=_clean({"agentrt.sim_time": self.sim_time}))
+        return trace.use_span(self.span, end_on_exit=False)
+
+    def end(self) -> None:
+        if self.span is not None:
+            self.span.end()
+
+
+_ITERATION = threading.local()
+
+
+def begin_iteration(sim_time: _dt.datetime) -> LazyIteration | None:
+    """Start a lazy iteration span for this thread (None when tracing is off)."""
+    if _active_tracer() is None:
+        return None
+    it = LazyIteration(sim_time)
+    _ITERATION.current = it
+    return it
+
+
+def end_iteration(it: LazyIteration | None) -> None:
+    if it is not None:
+        it.end()
+        if getattr(_ITERATION, "current", None) is it:
+            _ITERATION.current = None
+
+
+def iteration_context() -> AbstractContextManager[Any]:
+    """Make this thread's lazy iteration span current (creating it now); a no-op without one."""
+    it = getattr(_ITERATION, "current", None)
+    return it.activate() if it is not None else _NOOP_CONTEXT
+
+
 def agent_run_span(agent: str, model: str, sim_time: _dt.datetime) -> AbstractContextManager[Any]:
     """Span of one agent run: ``invoke_agent {agent}`` (GenAI ``invoke_agent`` operation).
 

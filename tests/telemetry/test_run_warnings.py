@@ -51,6 +51,10 @@ def test_every_code_has_a_severity() -> None:
         "no_tool_calls",
         "knowledge_cutoff",
         "unknown_cutoff",
+        "max_steps_exceeded",
+        "output_schema_mismatch",
+        "model_error",
+        "replayed_order_rejected",
     }
     assert severity_of("future_data") == "error"
     assert severity_of("unknown_cutoff") == "note"
