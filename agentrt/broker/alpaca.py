@@ -16,7 +16,7 @@ import logging
 import threading
 from typing import Any
 
-from agentrt.broker.base import BrokerError
+from agentrt.broker.base import BrokerError, OrderRecords
 from agentrt.data.live import (
     ALPACA_VARIABLES,
     AlpacaFeed,
@@ -53,7 +53,7 @@ def _f(x: Any) -> float | None:
     return None if x in (None, "") else float(x)
 
 
-class AlpacaBroker:
+class AlpacaBroker(OrderRecords):
     """An Alpaca account: `AlpacaBroker()` reads the keys from the environment; `paper=True` always here.
 
     `url_override` / `data_url_override` point alpaca-py at another base URL (a proxy, a
@@ -234,13 +234,6 @@ class AlpacaBroker:
             return r.TrailingStopOrderRequest(trail_percent=order.trail_percent * 100.0, **common)
         return r.TrailingStopOrderRequest(trail_price=order.trail_price, **common)
 
-    def _reject(self, order: Order, reason: str) -> Order:
-        order.status = OrderStatus.REJECTED
-        order.reject_reason = reason
-        order.updated_at = self.clock.now()
-        self.events.append(("trade", order, None, "rejected", reason))
-        return order
-
     def _remote_by_cid(self, cid: str, *, retry: bool = True):
         from alpaca.common.exceptions import APIError
 
@@ -263,9 +256,8 @@ class AlpacaBroker:
 
                 order.client_order_id = f"agentrt-{uuid.uuid4().hex[:20]}"
             cid = order.client_order_id
-            known = self._by_cid.get(cid)
+            known = self._already_submitted(cid)
             if known is not None:
-                self.duplicates += 1
                 return known
             now = self.clock.now()
             order.submitted_at = order.created_at = order.updated_at = now

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from agentrt.domain import Asset, CashEvent, Fill, Order, Position
+from agentrt.domain import Asset, CashEvent, Fill, Order, OrderStatus, Position
 
 
 class BrokerError(RuntimeError):
@@ -46,3 +46,25 @@ class Broker(Protocol):
 
     def cash_event(self, amount: float, *, cash_event_type: str, reason: str = "",
                    is_external_cash_flow: bool = False) -> CashEvent: ...
+
+
+class OrderRecords:
+    """Shared bookkeeping of the brokers: rejecting with a reason, and client-order-id de-duplication.
+
+    Expects `clock`, `events` (the trades event list) and, for de-duplication, `_by_cid` and
+    `duplicates` on the broker.
+    """
+
+    def _reject(self, order: Order, reason: str) -> Order:
+        order.status = OrderStatus.REJECTED
+        order.reject_reason = reason
+        order.updated_at = self.clock.now()
+        self.events.append(("trade", order, None, "rejected", reason))
+        return order
+
+    def _already_submitted(self, client_order_id: str) -> Order | None:
+        """The order this client order id was already sent as (counted as a duplicate), or None."""
+        known = self._by_cid.get(client_order_id)
+        if known is not None:
+            self.duplicates += 1
+        return known

@@ -16,7 +16,7 @@ import threading
 import uuid
 from typing import Any
 
-from agentrt.broker.base import BrokerError
+from agentrt.broker.base import BrokerError, OrderRecords
 from agentrt.data.live import CCXTFeed, RetryPolicy, exchange_credentials, make_exchange
 from agentrt.domain import Asset, CashEvent, Fill, Order, OrderClass, OrderStatus, OrderType, Position
 from agentrt.domain.assets import AssetType
@@ -30,7 +30,7 @@ _STATUS = {"open": OrderStatus.OPEN, "closed": OrderStatus.FILLED, "canceled": O
            "cancelled": OrderStatus.CANCELED, "expired": OrderStatus.EXPIRED, "rejected": OrderStatus.REJECTED}
 
 
-class CCXTBroker:
+class CCXTBroker(OrderRecords):
     """`CCXTBroker("binance", sandbox=True)`: spot trading on an exchange's testnet through ccxt.
 
     `quote` is the account's cash currency and the default quote of bare crypto assets
@@ -156,13 +156,6 @@ class CCXTBroker:
     def _symbol(self, asset: Asset) -> str:
         return f"{asset.symbol}/{asset.quote or self.quote}"
 
-    def _reject(self, order: Order, reason: str) -> Order:
-        order.status = OrderStatus.REJECTED
-        order.reject_reason = reason
-        order.updated_at = self.clock.now()
-        self.events.append(("trade", order, None, "rejected", reason))
-        return order
-
     def _lookup(self, cid: str, symbol: str, *, retry: bool = True) -> dict | None:
         import ccxt
 
@@ -180,9 +173,8 @@ class CCXTBroker:
             if not order.client_order_id:
                 order.client_order_id = f"agentrt-{uuid.uuid4().hex[:20]}"
             cid = order.client_order_id
-            known = self._by_cid.get(cid)
+            known = self._already_submitted(cid)
             if known is not None:
-                self.duplicates += 1
                 return known
             now = self.clock.now()
             order.submitted_at = order.created_at = order.updated_at = now

@@ -183,9 +183,8 @@ class PaperBroker(SimBroker):
     def submit_order(self, order: Order) -> Order:
         cid = order.client_order_id
         if cid:
-            known = self._by_cid.get(cid)
+            known = self._already_submitted(cid)
             if known is not None:
-                self.duplicates += 1
                 log.info("order %s was already submitted (client_order_id %s); not sending it again",
                          known.identifier, cid)
                 return known

@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
-from agentrt.broker.base import BrokerListener
+from agentrt.broker.base import BrokerListener, OrderRecords
 from agentrt.calendars import Sessions
 from agentrt.data.feed import MarketData
 from agentrt.domain import (
@@ -40,7 +40,7 @@ _EPS = 1e-9
 _CASH_SETTLED = frozenset({"SPX", "NDX", "RUT", "VIX", "XSP", "DJX"})
 
 
-class SimBroker:
+class SimBroker(OrderRecords):
     """A deterministic simulated venue for backtests (and, fed live quotes, for paper trading)."""
 
     is_simulated = True
@@ -132,13 +132,6 @@ class SimBroker:
     def _next_id(self) -> str:
         self._seq += 1
         return f"o{self._seq:06d}"
-
-    def _reject(self, order: Order, reason: str) -> Order:
-        order.status = OrderStatus.REJECTED
-        order.reject_reason = reason
-        order.updated_at = self.clock.now()
-        self.events.append(("trade", order, None, "rejected", reason))
-        return order
 
     def submit_order(self, order: Order) -> Order:
         now = self.clock.now()
