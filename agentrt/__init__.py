@@ -39,7 +39,7 @@ _EXPORTS = {
     "FunctionModel": "agentrt.agents.models",
     "AgentRunResult": "agentrt.agents.result",
     "Trader": "agentrt.engine.live",
-    "AcceleratedClock": "agentrt.engine.live",
+    "AcceleratedClock": "agentrt.clock",
     "PaperBroker": "agentrt.broker.paper",
     "AlpacaBroker": "agentrt.broker.alpaca",
     "CCXTBroker": "agentrt.broker.ccxt",

@@ -28,7 +28,7 @@ import numpy as np
 
 from agentrt.calendars import normalize_market
 from agentrt.calendars import sessions as market_sessions
-from agentrt.clock import WallClock, datetime_to_ns, ns_to_datetime
+from agentrt.clock import AcceleratedClock, StepClock, WallClock, datetime_to_ns, ns_to_datetime
 from agentrt.data.live import (
     CredentialsError,
     LiveConnectionError,
@@ -77,86 +77,6 @@ def is_provider_error(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
-
-
-# ---- clocks ----------------------------------------------------------------------------------
-class AcceleratedClock:
-    """Wall time running `speed` times faster from `start`: replayed feeds and tests.
-
-    `AcceleratedClock(datetime(2012, 3, 5, 15, 0, tzinfo=NY), speed=3600)` makes an hour pass
-    every second. Like `WallClock` it moves on its own; only the engine builder chooses it.
-    """
-
-    __slots__ = ("tz", "speed", "_start_ns", "_t0")
-
-    def __init__(self, start: _dt.datetime, speed: float = 1.0, *, tz: str | _dt.tzinfo | None = None,
-                 _t0: int | None = None) -> None:
-        if start.tzinfo is None:
-            raise LiveError(f"AcceleratedClock start {start!r} is naive; give a timezone-aware datetime")
-        if not speed > 0:
-            raise LiveError(f"clock speed must be positive, got {speed}")
-        from zoneinfo import ZoneInfo
-
-        self.tz = ZoneInfo(tz) if isinstance(tz, str) else (tz or start.tzinfo)
-        self.speed = float(speed)
-        self._start_ns = datetime_to_ns(start)
-        self._t0 = time.monotonic_ns() if _t0 is None else _t0
-
-    @property
-    def now_ns(self) -> int:
-        return self._start_ns + int((time.monotonic_ns() - self._t0) * self.speed)
-
-    def now(self) -> _dt.datetime:
-        return ns_to_datetime(self.now_ns, self.tz)
-
-    def with_tz(self, tz: str | _dt.tzinfo) -> AcceleratedClock:
-        """The same running clock, read in another time zone."""
-        return AcceleratedClock(ns_to_datetime(self._start_ns, _dt.timezone.utc), self.speed, tz=tz, _t0=self._t0)
-
-    @property
-    def is_simulated(self) -> bool:
-        return False
-
-
-class _StepClock:
-    """The clock a strategy sees: live between steps, held at the step's start during a step.
-
-    A step (an iteration or a hook, with every agent run in it) happens at one instant, as in a
-    backtest: an agent that spends 20 s thinking still sees the time its iteration began, so
-    its tool results are never stamped after its own simulated time.
-    """
-
-    __slots__ = ("base", "_held")
-
-    def __init__(self, base) -> None:
-        self.base = base
-        self._held: int | None = None
-
-    @property
-    def tz(self):
-        return self.base.tz
-
-    @property
-    def speed(self) -> float:
-        return getattr(self.base, "speed", 1.0)
-
-    @property
-    def now_ns(self) -> int:
-        held = self._held
-        return self.base.now_ns if held is None else held
-
-    def now(self) -> _dt.datetime:
-        return ns_to_datetime(self.now_ns, self.base.tz)
-
-    def hold(self) -> None:
-        self._held = self.base.now_ns
-
-    def release(self) -> None:
-        self._held = None
-
-    @property
-    def is_simulated(self) -> bool:
-        return False
 
 
 def _live_agent_services(out_dir, *, run_id, replay, cache_dir, lookahead, agent_budget):
@@ -323,7 +243,7 @@ class _Runner:
         if tr.clock is not None and getattr(tr.clock, "speed", 1.0) != 1.0 and not replayed:
             raise LiveError("an accelerated clock needs a replayed feed (data='sample'); live venues quote in real "
                             "time, so run them at --speed 1")
-        clock = _StepClock(_clock_in(tr.clock, "America/New_York"))
+        clock = StepClock(_clock_in(tr.clock, "America/New_York"))
         sessions = market_sessions("NYSE")
         data = LiveMarketData(self.feed)
         self._bind(data, sessions, clock)
@@ -357,7 +277,7 @@ class _Runner:
             raise LiveError(str(exc)) from None
         if market != "XNYS":
             sessions = market_sessions(market)
-            clock = _StepClock(_clock_in(tr.clock, sessions.tz))
+            clock = StepClock(_clock_in(tr.clock, sessions.tz))
             ctx.clock, ctx.sessions = clock, sessions
             self._bind(data, sessions, clock)
         self.sessions, self.clock, self.data = sessions, clock, data
