@@ -251,17 +251,10 @@ class AlpacaBroker(OrderRecords):
         from alpaca.common.exceptions import APIError
 
         with self._lock:
-            if not order.client_order_id:
-                import uuid
-
-                order.client_order_id = f"agentrt-{uuid.uuid4().hex[:20]}"
-            cid = order.client_order_id
-            known = self._already_submitted(cid)
+            known = self._begin_submit(order)
             if known is not None:
                 return known
-            now = self.clock.now()
-            order.submitted_at = order.created_at = order.updated_at = now
-            order.strategy = order.strategy or self.strategy_name
+            cid = order.client_order_id
             if not (order.quantity > 0):
                 return self._reject(order, f"quantity must be positive, got {order.quantity}")
             try:

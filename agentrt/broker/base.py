@@ -62,6 +62,20 @@ class OrderRecords:
         self.events.append(("trade", order, None, "rejected", reason))
         return order
 
+    def _begin_submit(self, order: Order) -> Order | None:
+        """Give `order` a client order id if it has none; return the order already sent under that id
+        (nothing is sent twice), or None after stamping `order` as submitted now."""
+        if not order.client_order_id:
+            import uuid
+
+            order.client_order_id = f"agentrt-{uuid.uuid4().hex[:20]}"
+        known = self._already_submitted(order.client_order_id)
+        if known is not None:
+            return known
+        order.submitted_at = order.created_at = order.updated_at = self.clock.now()
+        order.strategy = order.strategy or self.strategy_name
+        return None
+
     def _already_submitted(self, client_order_id: str) -> Order | None:
         """The order this client order id was already sent as (counted as a duplicate), or None."""
         known = self._by_cid.get(client_order_id)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import threading
-import uuid
 from typing import Any
 
 from agentrt.broker.base import BrokerError, OrderRecords
@@ -170,15 +169,10 @@ class CCXTBroker(OrderRecords):
         import ccxt
 
         with self._lock:
-            if not order.client_order_id:
-                order.client_order_id = f"agentrt-{uuid.uuid4().hex[:20]}"
-            cid = order.client_order_id
-            known = self._already_submitted(cid)
+            known = self._begin_submit(order)
             if known is not None:
                 return known
-            now = self.clock.now()
-            order.submitted_at = order.created_at = order.updated_at = now
-            order.strategy = order.strategy or self.strategy_name
+            cid = order.client_order_id
             simple = order.order_class is OrderClass.SIMPLE
             if order.order_type not in (OrderType.MARKET, OrderType.LIMIT) or not simple:
                 return self._reject(order, f"{self.exchange_id} spot orders through ccxt are market or limit only, got "
