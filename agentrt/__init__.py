@@ -30,6 +30,9 @@ _EXPORTS = {
     "CsvData": "agentrt.data.sources",
     "ParquetData": "agentrt.data.sources",
     "YahooData": "agentrt.data.yahoo",
+    # LumiBot spellings, so a LumiBot strategy runs after changing only its imports
+    "YahooDataBacktesting": "agentrt.data.yahoo",
+    "PandasDataBacktesting": "agentrt.data.sources",
     "BacktestResult": "agentrt.engine.result",
     "BacktestError": "agentrt.engine.backtest",
     "StrategyCrash": "agentrt.engine.backtest",

@@ -155,3 +155,6 @@ class SampleData(DataSource):
 
     def describe(self) -> dict:
         return {"name": self.name, "adjusted": self.adjusted, "timestep": "day"}
+
+
+PandasDataBacktesting = PandasData  # LumiBot's name for the same source

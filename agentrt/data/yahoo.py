@@ -100,3 +100,6 @@ class YahooData(DataSource):
 
     def describe(self) -> dict:
         return {"name": self.name, "adjusted": self.adjusted, "cache_dir": str(self._dir), "timestep": "day"}
+
+
+YahooDataBacktesting = YahooData  # LumiBot's name for the same source
