@@ -81,6 +81,8 @@ class Agent:
         self._mcp_specs: dict[str, list[tuple[ToolSpec, str]]] = {}
         self._failures = 0
         self._run_keyer: Any = None
+        self._prefetch: Any = None  # runs of this agent fetched ahead from the replay store
+        self._trace_dirs: dict[str, bool] = {}
         self._running = False
 
     # -- introspection --------------------------------------------------------------------
@@ -177,7 +179,11 @@ class Agent:
         key = self._keyer(specs).key(task=task, context=context_json, state=state) if store is not None else None
         self.runs += 1
         run_id = f"{services.run_id}-{self.name}-{self.runs}"
-        entry = store.get_run(key) if services.serves_from_cache() else None
+        entry = None
+        if store is not None and services.serves_from_cache():
+            if self._prefetch is None:  # a rerun asks for its runs bar after bar: fetch them in one query
+                self._prefetch = store.prefetch_runs(self.name, since=sim_time.date().isoformat())
+            entry = self._prefetch.take(key)
         if entry is not None:
             # A hit does no new work, so it opens no span: the recorded trace (referenced by the run
             # index row) describes the run, and the backtest counts the hit. This keeps a fully
@@ -247,6 +253,19 @@ class Agent:
 
         return write_run_trace(trace, services.output_dir)
 
+    def _trace_exists(self, path: str | None) -> bool:
+        """Whether a recorded trace is on disk. Checked once per trace folder rather than once per
+        run: a warm rerun asks for thousands of traces of the same recorded backtest."""
+        if not path:
+            return False
+        import os
+
+        folder = os.path.dirname(path)
+        known = self._trace_dirs.get(folder)
+        if known is None:
+            known = self._trace_dirs[folder] = os.path.isdir(folder)
+        return known
+
     def _replayed(self, entry: Any, key: str, state: dict[str, Any], task: str | None, context: Any,
                   sim_time: _dt.datetime, started: float, run_id: str,
                   services: Any) -> tuple[AgentRunResult, str | None, dict[str, Any] | None]:
@@ -293,12 +312,13 @@ class Agent:
             cost_usd=0.0,
             latency_ms=latency,
             orders=tuple(orders),
-            payload={"recorded_usage": usage, "recorded_cost_usd": float(recorded.get("cost_usd") or 0.0)},
+            payload={"recorded_usage": usage, "recorded_cost_usd": float(recorded.get("cost_usd") or 0.0),
+                     "trace_path": entry.trace_path if self._trace_exists(entry.trace_path) else None},
             output=output,
             model_calls=0,
         )
         recorded_trace = entry.trace_path
-        if recorded_trace and os.path.exists(recorded_trace):
+        if self._trace_exists(recorded_trace):
             row = None
             if services.output_dir is not None:
                 row = {
@@ -454,6 +474,8 @@ def _call_name(call: Any) -> str:
 def _with_payload(result: AgentRunResult, trace_path: str | None) -> AgentRunResult:
     import dataclasses
 
+    if "trace_path" in result.payload and result.payload["trace_path"] == trace_path:
+        return result  # already there (cache hits build it in); replace() is not free
     payload = dict(result.payload)
     payload["trace_path"] = trace_path
     return dataclasses.replace(result, payload=payload)

@@ -54,6 +54,9 @@ __all__ = [
 ]
 
 _GET_RUN_SQL = f"SELECT {', '.join(_rows.RUN_COLUMNS)} FROM runs WHERE key = ?"
+_RUNS_FROM_SQL = (
+    f"SELECT {', '.join(_rows.RUN_COLUMNS)} FROM runs WHERE agent = ? AND substr(sim_time, 1, 10) >= ?"
+)
 _GET_CALL_SQL = f"SELECT {', '.join(_rows.CALL_COLUMNS)} FROM calls WHERE key = ?"
 _PUT_RUN_SQL = (
     f"INSERT OR REPLACE INTO runs ({', '.join(_rows.RUN_COLUMNS)}) "
@@ -175,6 +178,13 @@ class ReplayStore:
             return _rows.run_from_row(row)
         except (TypeError, ValueError) as exc:
             raise self._unreadable("runs", key, exc) from exc
+
+    def prefetch_runs(self, agent: str, *, since: str) -> RunPrefetch:
+        """The stored runs of ``agent`` from simulated date ``since`` (YYYY-MM-DD) on, fetched in one
+        query for a rerun that will ask for them bar after bar. Rows are decoded only when taken."""
+        with self._lock:
+            rows = self.db.conn.execute(_RUNS_FROM_SQL, (agent, since)).fetchall()
+        return RunPrefetch(self, {row[0]: row for row in rows})
 
     def put_run(
         self,
@@ -418,3 +428,26 @@ def _check_key(key: str, expected: str, how: str) -> None:
             f"cache key {key!r} does not match its key material (expected {expected!r}); "
             f"compute the key with ReplayStore.{how} from the same dict you store"
         )
+
+
+class RunPrefetch:
+    """Run rows fetched ahead (see :meth:`ReplayStore.prefetch_runs`); `take` falls back to the store."""
+
+    __slots__ = ("_store", "_rows")
+
+    def __init__(self, store: ReplayStore, rows: dict[str, Sequence[Any]]) -> None:
+        self._store = store
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def take(self, key: str) -> RunEntry | None:
+        """The run under ``key`` (removed from the prefetch: each run is asked for once), or None."""
+        row = self._rows.pop(key, None)
+        if row is None:
+            return self._store.get_run(key)  # written since the prefetch, e.g. by another process
+        try:
+            return _rows.run_from_row(row)
+        except (TypeError, ValueError) as exc:
+            raise self._store._unreadable("runs", key, exc) from exc
