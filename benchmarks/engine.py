@@ -57,6 +57,19 @@ def time_agentrt() -> tuple[float, int, object]:
     return best, bars, result
 
 
+class AgentrtNoop(Strategy):
+    """The engine's own cost per bar: clock, order matching, valuation, stats — no strategy work."""
+
+    def on_trading_iteration(self):
+        pass
+
+
+def time_agentrt_noop() -> float:
+    data = SampleData()
+    return min(AgentrtNoop.backtest(data, START, END, show_progress=False, write_outputs=False, quiet=True)
+               .loop_seconds / 2148 for _ in range(REPEATS))
+
+
 def time_backtesting_py() -> tuple[float, int, object]:
     import pandas as pd
     from backtesting import Backtest
@@ -99,6 +112,7 @@ def main() -> None:
           f"trades={a_result.stats['num_trades']}")
     print(f"backtesting.py   : {b_bars} bars in {b_time * 1000:8.1f} ms = {b_rate:10,.0f} bars/s "
           f"({b_time / b_bars * 1e6:6.1f} us/bar), trades={b_stats['# Trades']}")
+    print(f"agentrt engine alone (no-op strategy): {time_agentrt_noop() * 1e6:.1f} us/bar")
     print(f"ratio agentrt/backtesting.py: {(a_time / a_bars) / (b_time / b_bars):.2f}")
 
 
