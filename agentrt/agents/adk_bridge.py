@@ -33,7 +33,7 @@ from google.genai import types
 from pydantic import PrivateAttr
 
 from agentrt.agents.models import Message, ModelRequest, ModelResponse, ToolCall, ToolResult
-from agentrt.telemetry.otel import model_call_span, record_model_usage
+from agentrt.telemetry.spans import model_call_span, record_model_usage
 from agentrt.telemetry.warnings import AgentWarning
 
 __all__ = ["AdkTool", "OfflineLlm", "RecordingLlm", "install_adk_guards", "model_call_material", "mute_adk_tracers"]

@@ -191,7 +191,7 @@ class Agent:
             result, trace_path, row = self._replayed(entry, key, state, task, context_json, sim_time, started,
                                                      run_id, services)
         else:
-            from agentrt.telemetry.otel import agent_run_span, iteration_context, record_agent_outcome
+            from agentrt.telemetry.spans import agent_run_span, iteration_context, record_agent_outcome
 
             with iteration_context(), agent_run_span(self.name, self.model.name, sim_time) as span:
                 material = run_material(

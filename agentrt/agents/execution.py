@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from agentrt.agents.recorder import RunRecorder
 from agentrt.agents.tool import ToolOutcome, ToolRunContext, ToolSpec, reset_tool_context, set_tool_context
 from agentrt.agents.trading import recording_orders
-from agentrt.telemetry.otel import record_tool_error, tool_call_span
+from agentrt.telemetry.spans import record_tool_error, tool_call_span
 from agentrt.telemetry.warnings import block_future_data, find_future_data, tool_error
 
 __all__ = ["ExecutableTool", "RunState", "ToolExecutor", "tool_call_material"]

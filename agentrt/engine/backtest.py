@@ -269,7 +269,7 @@ def run_backtest(
         loop.traced = ctx.agent_services.tracing is not None
     try:
         if loop.traced:
-            from agentrt.telemetry.otel import backtest_span
+            from agentrt.telemetry.spans import backtest_span
 
             with backtest_span(strategy.name, str(start_d), str(end_d)):
                 loop.run()
@@ -350,7 +350,7 @@ class _Loop:
         process = broker.process
         traced = self.traced
         if traced:
-            from agentrt.telemetry.otel import begin_iteration, end_iteration
+            from agentrt.telemetry.spans import begin_iteration, end_iteration
         call = self._call
         cav = self.budget
         prev_pv = self.budget

@@ -1,7 +1,7 @@
 """Telemetry for agent runs: OpenTelemetry spans, JSON trace files, warnings, redaction, the run index.
 
 Names are loaded lazily on first access, so ``import agentrt.telemetry`` imports neither
-OpenTelemetry, pyarrow, DuckDB nor rich. Submodules: ``otel`` (tracing setup and GenAI
+OpenTelemetry, pyarrow, DuckDB nor rich. Submodules: ``otel`` (tracing setup; ``spans`` has the GenAI
 span helpers), ``traces`` (trace JSON files), ``warnings`` (detectors), ``lookahead``
 (the future-data walker), ``redact`` (secret redaction), ``runindex``
 (``agent_runs.parquet``), ``inspect`` (functions behind the ``traces`` CLI).
@@ -17,14 +17,14 @@ _EXPORTS: dict[str, str] = {
     "TracingHandle": "otel",
     "setup_tracing": "otel",
     "JsonLinesSpanExporter": "otel",
-    "backtest_span": "otel",
-    "iteration_span": "otel",
-    "agent_run_span": "otel",
-    "model_call_span": "otel",
-    "tool_call_span": "otel",
-    "record_agent_outcome": "otel",
-    "record_model_usage": "otel",
-    "record_tool_error": "otel",
+    "backtest_span": "spans",
+    "iteration_span": "spans",
+    "agent_run_span": "spans",
+    "model_call_span": "spans",
+    "tool_call_span": "spans",
+    "record_agent_outcome": "spans",
+    "record_model_usage": "spans",
+    "record_tool_error": "spans",
     # redact
     "REDACTED": "redact",
     "redact": "redact",
