@@ -204,7 +204,7 @@ def test_missing_credentials_name_the_variables(fake, monkeypatch):
 
 
 def test_credentials_from_a_dotenv_file(fake, tmp_path, monkeypatch):
-    import agentrt.data.live as live
+    import agentrt.data.connect as live  # credentials and .env loading live there
 
     monkeypatch.setattr(live, "_ENV_LOADED", set())
     (tmp_path / ".env").write_text("APCA_API_KEY_ID=PKTEST\nAPCA_API_SECRET_KEY=SECRET\n")
