@@ -176,7 +176,10 @@ class Agent:
         mcp = self._mcp_tool_specs(services) if self.mcp_servers else []
         specs = [t.spec for t in self.tools] + [spec for _, spec, _ in mcp]
         store = services.replay_store
-        key = self._keyer(specs).key(task=task, context=context_json, state=state) if store is not None else None
+        fingerprint = getattr(host, "_data_fingerprint", None)
+        data = fingerprint() if fingerprint is not None else None
+        key = (self._keyer(specs).key(task=task, context=context_json, state=state, data=data)
+               if store is not None else None)
         self.runs += 1
         run_id = f"{services.run_id}-{self.name}-{self.runs}"
         entry = None
@@ -196,7 +199,7 @@ class Agent:
             with iteration_context(), agent_run_span(self.name, self.model.name, sim_time) as span:
                 material = run_material(
                     agent=self.name, model=self.model_identity, system_prompt=self.effective_system_prompt,
-                    task=task, context=context_json, state=state, tools=specs,
+                    task=task, context=context_json, state=state, tools=specs, data=data,
                 )
                 reasons: list[str] = []
                 if store is not None and services.replay_mode.reads_cache:

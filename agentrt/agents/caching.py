@@ -4,6 +4,7 @@ The run key material has the layout agreed with :mod:`agentrt.replay.reasons`::
 
     {"v": 1, "runtime_version", "base_prompt_version", "agent",
      "model": {"name", "settings"}, "system_prompt", "task", "context",
+     "data": {"source": <source description>, "bars": {symbol: <digest of its visible bars>}},
      "state": {"sim_time", "cash", "portfolio_value", "positions", "open_orders"},
      "tools": [{"name", "kind", "schema", "source_hash", "server"}, ...]}
 
@@ -24,7 +25,7 @@ from agentrt.agents.trading import OrderError, OrderIntent, apply_intent, descri
 
 __all__ = ["KEY_LAYOUT_VERSION", "RunKeyer", "reapply_orders", "run_material", "schema_json"]
 
-KEY_LAYOUT_VERSION = 1
+KEY_LAYOUT_VERSION = 2
 
 
 def schema_json(schema: Any) -> Any:
@@ -49,9 +50,11 @@ def run_material(
     context: Any,
     state: Mapping[str, Any],
     tools: Sequence[ToolSpec],
+    data: Any = None,
 ) -> dict[str, Any]:
     """The key material of one agent run (see the module docstring)."""
     return {
+        "data": data,
         "v": KEY_LAYOUT_VERSION,
         "runtime_version": RUNTIME_VERSION,
         "base_prompt_version": BASE_PROMPT_VERSION,
@@ -80,11 +83,12 @@ class RunKeyer:
 
         static = run_material(agent=agent, model=model, system_prompt=system_prompt, task=None, context=None,
                               state={}, tools=tools)
-        self._static = {k: canonical_json(v) for k, v in static.items() if k not in ("task", "context", "state")}
+        self._static = {k: canonical_json(v) for k, v in static.items()
+                        if k not in ("task", "context", "state", "data")}
         self.tool_names = tuple(t.name for t in tools)
         # The canonical text is the top-level members in sorted key order; precompute the
         # static stretches between the three per-run members once.
-        names = sorted([*self._static, "task", "context", "state"])
+        names = sorted([*self._static, "task", "context", "state", "data"])
         self._layout: list[str] = []  # literal text, or the name of a per-run member
         text = ""
         for i, name in enumerate(names):
@@ -96,14 +100,15 @@ class RunKeyer:
                 text = ""
         self._tail = text
 
-    def key(self, *, task: str | None, context: Any, state: Mapping[str, Any]) -> str:
+    def key(self, *, task: str | None, context: Any, state: Mapping[str, Any], data: Any = None) -> str:
         import hashlib
 
         from agentrt.replay.hashing import ALGORITHM, canonical_json
 
         values = {"task": canonical_json(task) if task is not None else "null",
                   "context": canonical_json(context) if context is not None else "null",
-                  "state": _state_json(state)}
+                  "state": _state_json(state),
+                  "data": _state_json(data) if data is not None else "null"}
         layout = self._layout
         text = "{" + "".join(values[layout[i]] if i % 2 else layout[i] for i in range(len(layout))) + self._tail + "}"
         return f"{ALGORITHM}:" + hashlib.new(ALGORITHM, text.encode("utf-8")).hexdigest()
@@ -121,12 +126,24 @@ def _state_json(state: Mapping[str, Any]) -> str:
 
         _PLAIN_DUMPS = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                                         allow_nan=False).encode
+    if not _str_keys_only(state):  # the plain encoder would sort or coerce other keys differently
+        from agentrt.replay.hashing import canonical_json
+
+        return canonical_json(state)
     try:
         return _PLAIN_DUMPS(state)
     except (TypeError, ValueError):
         from agentrt.replay.hashing import canonical_json
 
         return canonical_json(state)
+
+
+def _str_keys_only(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(type(k) is str and _str_keys_only(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_str_keys_only(v) for v in value)
+    return True
 
 
 def reapply_orders(host: Any, intents: Sequence[Mapping[str, Any]], *, source: str) -> tuple[list[dict[str, Any]], list[Any]]:

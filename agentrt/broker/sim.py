@@ -11,6 +11,10 @@ Matching rules (documented in README "Fills"):
 - Buying power is checked at submission against the price the strategy could see; a gap at the
   next open may leave a small negative cash balance, which the engine logs.
 - Day orders expire at the close of the first session in which they were active.
+- When one bar ends exactly where the next begins (minute bars, 24/7 daily bars), everything that
+  happened inside bar k is settled before bar k+1's open is matched.
+- Short sales (only with `allow_short=True`) need margin: equity must cover `short_margin`
+  (default 50%, Reg T's initial requirement) of the total short exposure.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class SimBroker(OrderRecords):
         sell_fees: Sequence[TradingFee] = (),
         slippage_bps: float = 0.0,
         allow_short: bool = False,
+        short_margin: float = 0.5,
         fill_at: str = "next_open",
         strategy_name: str = "",
         name: str = "sim",
@@ -71,6 +76,9 @@ class SimBroker(OrderRecords):
         self.sell_fees = tuple(sell_fees)
         self._slip = slippage_bps / 10_000.0
         self.allow_short = allow_short
+        if not 0 < short_margin <= 10:
+            raise ValueError(f"short_margin is a fraction of the short exposure (0.5 = 50%), got {short_margin}")
+        self.short_margin = float(short_margin)
         self.fill_at = fill_at
         self.strategy_name = strategy_name
         self.listener: BrokerListener | None = None
@@ -191,6 +199,20 @@ class SimBroker(OrderRecords):
             if cost > available + _EPS and short_cover < order.quantity:
                 return (f"insufficient buying power: {order.quantity:g} {order.asset} at ~{ref:.2f} costs "
                         f"{cost:,.2f} but only {available:,.2f} cash is available")
+        elif self.allow_short and order.order_class is not OrderClass.OCO:
+            # Reg T style initial margin: equity must cover `short_margin` of all short exposure
+            held = self._positions.get(order.asset)
+            qty = held.quantity if held is not None else 0.0
+            new_short = max(0.0, order.quantity - max(qty, 0.0))
+            if new_short > 0:
+                exposure = sum(-p.quantity * (self.md.last_price(a) or p.avg_fill_price) * a.multiplier
+                               for a, p in self._positions.items() if p.quantity < 0)
+                need = (exposure + new_short * price * mult) * self.short_margin
+                equity = self.portfolio_value() - self._reserved_cash(exclude=order)
+                if need > equity + _EPS:
+                    return (f"insufficient margin to short {new_short:g} {order.asset} at ~{price:.2f}: short "
+                            f"exposure would need {need:,.2f} of equity ({self.short_margin:.0%} margin) but the "
+                            f"account has {equity:,.2f}")
         elif not self.allow_short and order.order_class is not OrderClass.OCO:
             held = self._positions.get(order.asset)
             qty = held.quantity if held is not None else 0.0
@@ -208,7 +230,7 @@ class SimBroker(OrderRecords):
         for o in self._active:
             if o is exclude or o.side.sign < 0 or o.parent_identifier:
                 continue
-            price = o.limit_price or self.md.last_price(o.asset) or 0.0
+            price = max(o.limit_price or 0.0, o.stop_price or 0.0) or self.md.last_price(o.asset) or 0.0
             total += o.remaining_quantity * price * o.asset.multiplier
         return total
 
@@ -400,19 +422,24 @@ class SimBroker(OrderRecords):
         return sorted(t for t in times if t < now_ns)
 
     def _process_all(self, now_ns: int) -> None:
-        i = 0
-        while i < len(self._active):
-            order = self._active[i]
-            self._process_order(order, now_ns)
-            if order.status.is_active:
-                exp = self._expire_ns.get(order.identifier)
-                if exp is not None and now_ns >= exp:
-                    self._close(order, OrderStatus.EXPIRED, "day order not filled by the session close")
-                    continue
-                i += 1
-            # a closed order was removed from _active; the same index now holds the next one
+        # Two passes per instant: first finish every bar that has closed by `now_ns` (and expire day
+        # orders), only then match the opens of bars starting exactly at `now_ns`. When one bar ends
+        # where the next begins (minute bars, 24/7 daily bars), a leg hit inside bar k must win over
+        # a gap at bar k+1's open, and a day order must expire before the next session can fill it.
+        for opens_at_now in (False, True):
+            i = 0
+            while i < len(self._active):
+                order = self._active[i]
+                self._process_order(order, now_ns, opens_at_now=opens_at_now)
+                if order.status.is_active:
+                    exp = self._expire_ns.get(order.identifier)
+                    if exp is not None and now_ns >= exp:
+                        self._close(order, OrderStatus.EXPIRED, "day order not filled by the session close")
+                        continue
+                    i += 1
+                # a closed order was removed from _active; the same index now holds the next one
 
-    def _process_order(self, order: Order, now_ns: int) -> None:
+    def _process_order(self, order: Order, now_ns: int, *, opens_at_now: bool = True) -> None:
         cursor = self._cursor.get(order.identifier)
         if cursor is None:
             return
@@ -422,7 +449,7 @@ class SimBroker(OrderRecords):
         start, end = series.start_ns, series.end_ns
         while bar < n and order.status.is_active:
             if phase == 0:
-                if start[bar] > now_ns:
+                if start[bar] > now_ns or (start[bar] == now_ns and not opens_at_now):
                     break
                 self._at_open(order, series, bar)
                 phase = 1

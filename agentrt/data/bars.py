@@ -22,7 +22,7 @@ class BarSeries:
     """The full, immutable history of one asset at one timestep (numpy arrays, read-only)."""
 
     __slots__ = ("asset", "timestep", "tz", "start_ns", "end_ns", "open", "high", "low", "close",
-                 "volume", "_end_list", "_cursor_ns", "_cursor")
+                 "volume", "_end_list", "_cursor_ns", "_cursor", "_fingerprints")
 
     def __init__(self, asset: Asset, timestep: str, tz: str, start_ns: np.ndarray, end_ns: np.ndarray,
                  open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
@@ -40,9 +40,23 @@ class BarSeries:
         self._end_list = self.end_ns.tolist()
         self._cursor_ns = -1
         self._cursor = 0
+        self._fingerprints: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self._end_list)
+
+    def fingerprint(self, count: int) -> str:
+        """A digest of the first `count` bars (times and OHLCV, bit for bit), for cache keys.
+
+        A running sum of mixed 64-bit row hashes, built once per series: O(1) per call, and bars
+        after `count` (the future) do not change it, so appending data invalidates nothing earlier.
+        """
+        if count <= 0:
+            return "0"
+        fps = self._fingerprints
+        if fps is None:
+            fps = self._fingerprints = _row_fingerprints(self)
+        return f"{count}:{int(fps[count - 1]):016x}"
 
     def visible_count(self, now_ns: int) -> int:
         """Number of bars closed at or before `now_ns` (memoised: the clock asks the same time often)."""
@@ -55,6 +69,22 @@ class BarSeries:
         """Index of the first bar that starts at or after `ns`."""
         return int(np.searchsorted(self.start_ns, ns, side="left")) if lo == 0 else lo + int(
             np.searchsorted(self.start_ns[lo:], ns, side="left"))
+
+
+_MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB)
+
+
+def _row_fingerprints(s: BarSeries) -> np.ndarray:
+    h = np.zeros(len(s), dtype=np.uint64)
+    cols = (s.start_ns, s.end_ns, s.open, s.high, s.low, s.close, s.volume)
+    with np.errstate(over="ignore"):
+        for k, col in zip(_MIX, cols):
+            h ^= col.view(np.uint64) * np.uint64(k)
+            h ^= h >> np.uint64(31)
+            h *= np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(29)
+        return np.cumsum(h, dtype=np.uint64)
 
 
 class Bars:

@@ -26,7 +26,14 @@ def bind_frame(asset: Asset, frame, sessions: Sessions, *, timestep: str) -> Bar
     index = frame.index
     if timestep == "day":
         if index.tz is not None:
-            index = index.tz_convert(sessions.tz).tz_localize(None)
+            # A daily row is labelled by its date: 2012-01-04 00:00+00:00 is the Jan 4 session (ccxt
+            # candles and many exports stamp days at UTC midnight). Converting it to New York first
+            # would relabel it Jan 3 and show it a session early. Keep the wall date when every
+            # stamp is a midnight in its own zone; convert stamps that carry a time of day.
+            if bool((index == index.normalize()).all()):
+                index = index.tz_localize(None)
+            else:
+                index = index.tz_convert(sessions.tz).tz_localize(None)
         dates = index.normalize().values.astype("datetime64[D]")
         pos = np.searchsorted(sessions.dates, dates)
         pos_c = np.minimum(pos, len(sessions.dates) - 1)
@@ -130,6 +137,31 @@ class MarketData:
         asset = self.asset(value)
         price = self.last_price(asset)
         return Quote(asset=asset, bid=price, ask=price, last=price, time=self.clock.now())
+
+    def fingerprint(self) -> dict:
+        """What the data looks like up to now, for replay-cache keys: the source's description and a
+        digest of every symbol's visible bars. An agent run answered from other data (a corrected
+        CSV, unadjusted prices, another source) is then a cache miss ("data changed")."""
+        now = self.clock.now_ns
+        cached = getattr(self, "_fp", None)
+        if cached is not None and cached[0] == now:
+            return cached[1]
+        bars = {}
+        for sym in self._fp_symbols():
+            try:
+                series = self.series(self.asset(sym))
+            except (DataError, KeyError, ValueError):
+                continue
+            bars[sym] = series.fingerprint(series.visible_count(now))
+        value = {"source": self.source.describe(), "bars": bars}
+        self._fp = (now, value)
+        return value
+
+    def _fp_symbols(self) -> list[str]:
+        symbols = getattr(self, "_fp_syms", None)
+        if symbols is None:
+            symbols = self._fp_syms = sorted(self.source.symbols())
+        return symbols
 
     def coverage(self) -> tuple[str, str] | None:
         """First and last dates over every symbol the source lists (for range checks)."""

@@ -95,7 +95,7 @@ def build_result(strategy, ctx, loop, settings: dict, *, benchmark_asset, out_di
     if len(stats) >= 2:
         from agentrt.reports.metrics import compute_metrics
 
-        metrics = compute_metrics(stats, trades, benchmark=bench)
+        metrics = compute_metrics(stats, trades, benchmark=bench, initial_value=settings.get("budget"))
     agent_summary = None
     services = ctx.agent_services
     if services is not None and hasattr(services, "summary"):

@@ -50,6 +50,7 @@ _ORDER = (
     "system_prompt",
     "task",
     "context",
+    "data",
     "state",
     "tools",
 )
@@ -82,6 +83,8 @@ def diff_material(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
             reasons += _diff_state(before, after)
         elif key == "tools":
             reasons += _diff_tools(before, after)
+        elif key == "data":
+            reasons.append(_diff_data(before, after))
         else:
             reasons.append(_SCALARS.get(key, f"{key} changed"))
     return reasons
@@ -133,6 +136,19 @@ def _diff_context(before: Any, after: Any) -> str:
     keys = _changed_keys(before, after)
     noun = "key" if len(keys) == 1 else "keys"
     return f"context changed: {noun} {', '.join(keys)}"
+
+
+def _diff_data(before: Any, after: Any) -> str:
+    """The market data the run could read: its source, or which symbols' visible bars differ."""
+    if not (isinstance(before, Mapping) and isinstance(after, Mapping)):
+        return "data changed"
+    if not _same(before.get("source", _MISSING), after.get("source", _MISSING)):
+        return "data source changed"
+    symbols = _changed_keys(before.get("bars"), after.get("bars"))
+    if not symbols:
+        return "data changed"
+    shown = ", ".join(symbols[:5]) + (f" (+{len(symbols) - 5} more)" if len(symbols) > 5 else "")
+    return f"data changed: {shown}"
 
 
 def _diff_state(before: Any, after: Any) -> list[str]:

@@ -111,7 +111,7 @@ class ReplayStore:
                     f"knows {SCHEMA_VERSION}). Upgrade agentrt, or use another cache folder "
                     f"(${CACHE_DIR_ENV}); the file was not changed"
                 )
-            db.enable_wal()
+            self._enable_wal(db)
             db.execute("PRAGMA synchronous = NORMAL")
             migrate(db)
         except sqlite3.DatabaseError as exc:
@@ -121,6 +121,24 @@ class ReplayStore:
             conn.close()
             raise
         return db
+
+    def _enable_wal(self, db: Database) -> None:
+        # Switching a fresh file to WAL needs an exclusive lock, and SQLite does not always run the
+        # busy handler for it: when another process is creating the same file at that moment the
+        # PRAGMA fails at once with "database is locked". Retry within the busy timeout.
+        import time
+
+        deadline = time.monotonic() + self._busy_timeout
+        delay = 0.005
+        while True:
+            try:
+                db.enable_wal()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
 
     @property
     def db(self) -> Database:

@@ -115,6 +115,7 @@ def compute_metrics(
     benchmark: pd.Series | None = None,
     periods_per_year: float | None = None,
     risk_free_rate: float = 0.0,
+    initial_value: float | None = None,
 ) -> dict[str, float | int | str | None]:
     """Compute the performance metrics of one backtest.
 
@@ -127,6 +128,9 @@ def compute_metrics(
             ``benchmark_return``; None leaves those None.
         periods_per_year: bars per year used to annualise; None infers it from the
             ``datetime`` spacing with :func:`infer_periods_per_year` (252 for daily bars).
+        initial_value: the account value before the first row (the backtest's budget). The first
+            stats row is recorded after the first iteration, so fills and fees of that iteration
+            (e.g. with ``fill_at="close"``) are only measured against this starting value.
         risk_free_rate: annual risk-free rate (0.02 = 2 %), converted to a per-bar rate
             ``(1 + rf) ** (1 / periods_per_year) - 1`` for Sharpe, Sortino and alpha.
 
@@ -137,6 +141,8 @@ def compute_metrics(
         losing trade) is None, never NaN or infinity.
     """
     equity = _cash_adjusted_equity(stats)
+    if initial_value is not None and float(initial_value) > 0 and float(initial_value) != float(equity.iloc[0]):
+        equity = pd.concat([pd.Series([float(initial_value)], index=equity.index[:1]), equity])
     ppy = float(periods_per_year) if periods_per_year is not None else float(infer_periods_per_year(equity.index))
     if not ppy > 0:
         raise ValueError(f"periods_per_year must be > 0, got {periods_per_year!r}; pass e.g. 252 for daily bars")

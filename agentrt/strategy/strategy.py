@@ -336,6 +336,12 @@ class Strategy:
             self._agents = AgentManager(self)
         return self._agents
 
+    def _data_fingerprint(self) -> dict | None:
+        """The visible market data's fingerprint for agent cache keys (None where a source has none)."""
+        ctx = self._ctx
+        fp = getattr(ctx.data, "fingerprint", None) if ctx is not None else None
+        return fp() if fp is not None else None
+
     @property
     def _agent_services(self):
         ctx = self._ctx

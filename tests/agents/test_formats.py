@@ -36,7 +36,7 @@ def test_cached_events_and_orders_layout_is_pinned(frames, services_factory):
                                     "duration_ms", "cache_hit", "warnings"}
     assert entry.orders == [{"action": "submit", "symbol": "AAPL", "quantity": 2.0, "side": "buy",
                              "order_type": "limit", "limit_price": 99.5, "time_in_force": "day"}]
-    assert entry.material["v"] == 1 and entry.material["agent"] == "a"
+    assert entry.material["v"] == 2 and entry.material["agent"] == "a" and "data" in entry.material
 
 
 def test_services_summary_layout_is_pinned(frames):

@@ -217,14 +217,15 @@ def test_the_fast_run_key_equals_the_hash_of_the_material(host):
     from agentrt.agents.state import snapshot
 
     state = snapshot(host)
-    for task, context in [(None, None), ("t", {"a": [1, 2.5, "é"], "z": None}), ("", {})]:
+    data = {"source": {"name": "pandas"}, "bars": {"AAPL": "3:00ff", "MSFT": "0"}}
+    for task, context, data in [(None, None, None), ("t", {"a": [1, 2.5, "é"], "z": None}, data), ("", {}, data)]:
         material = run_material(agent="k", model=agent.model_identity, system_prompt=agent.effective_system_prompt,
-                                task=task, context=context, state=state, tools=specs)
+                                task=task, context=context, state=state, tools=specs, data=data)
         keyer = RunKeyer(agent="k", model=agent.model_identity, system_prompt=agent.effective_system_prompt,
                          tools=specs)
-        assert keyer.key(task=task, context=context, state=state) == content_hash(material)
+        assert keyer.key(task=task, context=context, state=state, data=data) == content_hash(material)
     assert set(material) == {"v", "runtime_version", "base_prompt_version", "agent", "model", "system_prompt",
-                             "task", "context", "state", "tools"}
+                             "task", "context", "data", "state", "tools"}
     assert set(material["state"]) == {"sim_time", "cash", "portfolio_value", "positions", "open_orders"}
     assert material["state"]["cash"] == "100000.00"
 

@@ -145,3 +145,35 @@ def test_a_backtest_killed_with_sigkill_resumes_from_the_cache(tmp_path):
     again_csv = next((tmp_path / "again").glob("*/stats.csv")).read_bytes()
     assert resumed_csv == again_csv
     json.loads(next((tmp_path / "again").glob("*/settings.json")).read_text())  # artifacts intact
+
+
+def test_other_market_data_is_a_miss_that_names_the_symbol(tmp_path):
+    import pandas as pd
+
+    from agentrt import PandasData, ScriptedModel, Strategy
+
+    days = pd.bdate_range("2012-03-01", "2012-03-09")
+
+    def frame(base):
+        px = [base + i for i in range(len(days))]
+        return pd.DataFrame({"open": px, "high": px, "low": px, "close": px, "volume": 1.0}, index=days)
+
+    class Analyst(Strategy):
+        def initialize(self):
+            script = [{"tool": "market_last_price", "args": {"symbol": "AAPL"}}, "looked"]
+            self.agents.create("analyst", model=ScriptedModel(script), allow_trading=False)
+
+        def on_trading_iteration(self):
+            self.vars.seen = self.agents["analyst"].run().tool_results[0]["result"]["price"]
+
+    def run(data):
+        return Analyst.backtest(data, "2012-03-01", "2012-03-09", show_progress=False, quiet=True, tearsheet=False,
+                                output_dir=tmp_path / "out", cache_dir=tmp_path / "cache")
+
+    run(PandasData({"AAPL": frame(100.0), "MSFT": frame(30.0)}))
+    again = run(PandasData({"AAPL": frame(100.0), "MSFT": frame(30.0)}))
+    assert again.agent_summary["replay"]["misses"] == 0
+    corrected = run(PandasData({"AAPL": frame(50.0), "MSFT": frame(30.0)}))  # a corrected vendor file
+    replay = corrected.agent_summary["replay"]
+    assert replay["hits"] == 0
+    assert replay["misses_by_reason"] == {"data changed: AAPL": len(days)}

@@ -153,3 +153,10 @@ def test_miss_reasons_of_cached_material_are_empty(
         store.miss_reasons(make_material(), agent="trader", sim_time="2024-01-02T16:00:00-05:00")
         == []
     )
+
+
+def test_data_changes_name_the_source_or_the_symbols() -> None:
+    old = {"data": {"source": {"name": "csv"}, "bars": {"AAPL": "3:aa", "MSFT": "3:bb"}}}
+    assert diff_material(old, {"data": {"source": {"name": "csv"}, "bars": {"AAPL": "3:ff", "MSFT": "3:bb"}}}) == [
+        "data changed: AAPL"]
+    assert diff_material(old, {"data": {"source": {"name": "yahoo"}, "bars": {}}}) == ["data source changed"]
