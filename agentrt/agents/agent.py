@@ -9,6 +9,7 @@ answer without touching Google ADK or LiteLLM; on a miss it runs the agent on AD
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -176,9 +177,9 @@ class Agent:
         mcp = self._mcp_tool_specs(services) if self.mcp_servers else []
         specs = [t.spec for t in self.tools] + [spec for _, spec, _ in mcp]
         store = services.replay_store
-        fingerprint = getattr(host, "_data_fingerprint", None)
-        data = fingerprint() if fingerprint is not None else None
-        key = (self._keyer(specs).key(task=task, context=context_json, state=state, data=data)
+        fingerprint = getattr(host, "_data_fingerprint_json", None)
+        data_json = fingerprint() if fingerprint is not None else None
+        key = (self._keyer(specs).key(task=task, context=context_json, state=state, data_json=data_json)
                if store is not None else None)
         self.runs += 1
         run_id = f"{services.run_id}-{self.name}-{self.runs}"
@@ -199,7 +200,8 @@ class Agent:
             with iteration_context(), agent_run_span(self.name, self.model.name, sim_time) as span:
                 material = run_material(
                     agent=self.name, model=self.model_identity, system_prompt=self.effective_system_prompt,
-                    task=task, context=context_json, state=state, tools=specs, data=data,
+                    task=task, context=context_json, state=state, tools=specs,
+                    data=json.loads(data_json) if data_json else None,
                 )
                 reasons: list[str] = []
                 if store is not None and services.replay_mode.reads_cache:

@@ -100,7 +100,9 @@ class RunKeyer:
                 text = ""
         self._tail = text
 
-    def key(self, *, task: str | None, context: Any, state: Mapping[str, Any], data: Any = None) -> str:
+    def key(self, *, task: str | None, context: Any, state: Mapping[str, Any], data: Any = None,
+            data_json: str | None = None) -> str:
+        """The run key; `data_json` is the canonical JSON of `data` when the caller already has it."""
         import hashlib
 
         from agentrt.replay.hashing import ALGORITHM, canonical_json
@@ -108,7 +110,7 @@ class RunKeyer:
         values = {"task": canonical_json(task) if task is not None else "null",
                   "context": canonical_json(context) if context is not None else "null",
                   "state": _state_json(state),
-                  "data": _state_json(data) if data is not None else "null"}
+                  "data": data_json if data_json is not None else (_state_json(data) if data is not None else "null")}
         layout = self._layout
         text = "{" + "".join(values[layout[i]] if i % 2 else layout[i] for i in range(len(layout))) + self._tail + "}"
         return f"{ALGORITHM}:" + hashlib.new(ALGORITHM, text.encode("utf-8")).hexdigest()

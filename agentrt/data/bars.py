@@ -40,7 +40,7 @@ class BarSeries:
         self._end_list = self.end_ns.tolist()
         self._cursor_ns = -1
         self._cursor = 0
-        self._fingerprints: np.ndarray | None = None
+        self._fingerprints: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self._end_list)
@@ -55,8 +55,8 @@ class BarSeries:
             return "0"
         fps = self._fingerprints
         if fps is None:
-            fps = self._fingerprints = _row_fingerprints(self)
-        return f"{count}:{int(fps[count - 1]):016x}"
+            fps = self._fingerprints = _row_fingerprints(self).tolist()
+        return f"{count}:{fps[count - 1]:016x}"
 
     def visible_count(self, now_ns: int) -> int:
         """Number of bars closed at or before `now_ns` (memoised: the clock asks the same time often)."""

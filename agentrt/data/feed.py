@@ -73,6 +73,9 @@ class MarketData:
         self.clock = clock
         self._series: dict[tuple[Asset, str], BarSeries] = {}
         self._by_symbol: dict[object, Asset] = {}
+        self._fp_now = -1
+        self._fp_json = ""
+        self._fp_parts: tuple | None = None
 
     # -- resolution -----------------------------------------------------------------------
     def asset(self, value: Asset | str) -> Asset:
@@ -138,30 +141,34 @@ class MarketData:
         price = self.last_price(asset)
         return Quote(asset=asset, bid=price, ask=price, last=price, time=self.clock.now())
 
-    def fingerprint(self) -> dict:
-        """What the data looks like up to now, for replay-cache keys: the source's description and a
-        digest of every symbol's visible bars. An agent run answered from other data (a corrected
-        CSV, unadjusted prices, another source) is then a cache miss ("data changed")."""
-        now = self.clock.now_ns
-        cached = getattr(self, "_fp", None)
-        if cached is not None and cached[0] == now:
-            return cached[1]
-        bars = {}
-        for sym in self._fp_symbols():
-            try:
-                series = self.series(self.asset(sym))
-            except (DataError, KeyError, ValueError):
-                continue
-            bars[sym] = series.fingerprint(series.visible_count(now))
-        value = {"source": self.source.describe(), "bars": bars}
-        self._fp = (now, value)
-        return value
+    def fingerprint_json(self) -> str:
+        """What the data looks like up to now, for replay-cache keys, as canonical JSON text:
+        ``{"bars": {symbol: digest of its visible bars}, "source": <source description>}``.
 
-    def _fp_symbols(self) -> list[str]:
-        symbols = getattr(self, "_fp_syms", None)
-        if symbols is None:
-            symbols = self._fp_syms = sorted(self.source.symbols())
-        return symbols
+        An agent run answered from other data (a corrected CSV, unadjusted prices, another
+        source) is then a cache miss ("data changed: AAPL"). Built from cached parts each bar:
+        one bisect and one table look-up per symbol.
+        """
+        now = self.clock.now_ns
+        if self._fp_now == now:
+            return self._fp_json
+        parts = self._fp_parts
+        if parts is None:
+            import json
+
+            encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+            entries = []
+            for sym in sorted(self.source.symbols()):
+                try:
+                    entries.append((encode(sym), self.series(self.asset(sym))))
+                except (DataError, KeyError, ValueError):
+                    continue
+            parts = self._fp_parts = (encode(self.source.describe()), entries)
+        source, entries = parts
+        bars = ",".join(f'{name}:"{s.fingerprint(s.visible_count(now))}"' for name, s in entries)
+        self._fp_json = text = f'{{"bars":{{{bars}}},"source":{source}}}'
+        self._fp_now = now
+        return text
 
     def coverage(self) -> tuple[str, str] | None:
         """First and last dates over every symbol the source lists (for range checks)."""

@@ -336,10 +336,10 @@ class Strategy:
             self._agents = AgentManager(self)
         return self._agents
 
-    def _data_fingerprint(self) -> dict | None:
-        """The visible market data's fingerprint for agent cache keys (None where a source has none)."""
+    def _data_fingerprint_json(self) -> str | None:
+        """The visible market data's fingerprint (canonical JSON) for agent cache keys, or None."""
         ctx = self._ctx
-        fp = getattr(ctx.data, "fingerprint", None) if ctx is not None else None
+        fp = getattr(ctx.data, "fingerprint_json", None) if ctx is not None else None
         return fp() if fp is not None else None
 
     @property
