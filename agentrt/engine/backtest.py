@@ -195,8 +195,11 @@ def run_backtest(
         stamp = _dt.datetime.fromtimestamp(wall_start).strftime("%Y-%m-%d_%H-%M-%S")
         out_dir = root / f"{strategy.name}_{stamp}_{run_id}"
     ctx.output_dir = out_dir
-    ctx.agent_services = _agent_services(out_dir, run_id=run_id, replay=replay, cache_dir=cache_dir,
-                                         lookahead=lookahead, agent_budget=agent_budget)
+    try:
+        ctx.agent_services = _agent_services(out_dir, run_id=run_id, replay=replay, cache_dir=cache_dir,
+                                             lookahead=lookahead, agent_budget=agent_budget)
+    except (ValueError, TypeError) as exc:  # a bad replay mode, lookahead policy or budget
+        raise BacktestError(str(exc)) from None
 
     first = _dt.datetime.combine(start_d, _dt.time(0), tzinfo=_dt.timezone.utc)
     clock.advance_to(int(first.timestamp()) * 1_000_000_000)
