@@ -293,6 +293,14 @@ class SimBroker(OrderRecords):
         if order.order_class is OrderClass.OCO and order.child_orders:
             for child in order.child_orders:
                 self.cancel_order(child)
+        parent = self._orders.get(order.parent_identifier) if order.parent_identifier else None
+        if parent is not None and parent.order_class is OrderClass.OCO and parent.status.is_active:
+            # one leg of an OCO canceled by hand: the pair is canceled as a whole
+            self._close(parent, OrderStatus.CANCELED, "canceled by strategy (one OCO leg canceled)")
+            for child in parent.child_orders:
+                if child.status.is_active:
+                    self._close(child, OrderStatus.CANCELED, "canceled by strategy (OCO)")
+            return order
         if not order.status.is_active:
             return order
         self._close(order, OrderStatus.CANCELED, "canceled by strategy")

@@ -328,6 +328,19 @@ def test_canceling_an_oco_cancels_both_legs():
     assert strat.get_position("TEST").quantity == 10
 
 
+def test_canceling_one_oco_leg_cancels_the_pair_and_its_parent():
+    oco = {"order_class": "oco", "take_profit_price": 110, "stop_loss_price": 95, "time_in_force": "gtc"}
+
+    def cancel_leg(self):
+        self.cancel_order(self.vars.orders[1].child_orders[0])
+
+    _result, strat = backtest({0: buy("TEST", 10), 1: sell("TEST", 10, **oco), 2: cancel_leg}, [FLAT] * 4)
+    parent = strat.vars.orders[1]
+    assert [c.status for c in parent.child_orders] == [OrderStatus.CANCELED, OrderStatus.CANCELED]
+    assert parent.status is OrderStatus.CANCELED
+    assert strat.get_orders() == []
+
+
 # ----------------------------------------------------------------------------------------------
 # statuses and reasons
 # ----------------------------------------------------------------------------------------------
