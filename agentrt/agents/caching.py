@@ -20,6 +20,7 @@ from typing import Any
 
 from agentrt.agents._version import RUNTIME_VERSION
 from agentrt.agents.prompt import BASE_PROMPT_VERSION
+from agentrt.agents.state import Snapshot
 from agentrt.agents.tool import ToolSpec
 from agentrt.agents.trading import OrderError, OrderIntent, apply_intent, describe_intent, order_view
 
@@ -128,7 +129,8 @@ def _state_json(state: Mapping[str, Any]) -> str:
 
         _PLAIN_DUMPS = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                                         allow_nan=False).encode
-    if not _str_keys_only(state):  # the plain encoder would sort or coerce other keys differently
+    if type(state) is not Snapshot and not _str_keys_only(state):
+        # the plain encoder would sort or coerce non-string keys differently from canonical_json
         from agentrt.replay.hashing import canonical_json
 
         return canonical_json(state)

@@ -91,6 +91,13 @@ def open_orders(host: Any) -> list[Any]:
     return [o for o in host.get_orders() if _is_open(o)]
 
 
+class Snapshot(dict):
+    """A state snapshot: a plain dict whose keys (at every depth) are strings by construction,
+    so cache keys can encode it without re-checking every key."""
+
+    __slots__ = ()
+
+
 def snapshot(host: Any) -> dict[str, Any]:
     """``{"sim_time", "cash", "portfolio_value", "positions", "open_orders"}`` of ``host`` now."""
     positions = [
@@ -101,10 +108,10 @@ def snapshot(host: Any) -> dict[str, Any]:
     positions.sort(key=lambda p: (p["symbol"], p["asset_type"]))
     orders = [order_snapshot(o) for o in open_orders(host)]
     orders.sort(key=lambda o: o["id"])
-    return {
-        "sim_time": host.get_datetime().isoformat(),
-        "cash": fmt_money(host.cash),
-        "portfolio_value": fmt_money(host.portfolio_value),
-        "positions": positions,
-        "open_orders": orders,
-    }
+    return Snapshot(
+        sim_time=host.get_datetime().isoformat(),
+        cash=fmt_money(host.cash),
+        portfolio_value=fmt_money(host.portfolio_value),
+        positions=positions,
+        open_orders=orders,
+    )
