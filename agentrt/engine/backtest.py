@@ -461,14 +461,13 @@ def _versions() -> dict:
     return {"agentrt": __version__, "python": platform.python_version()}
 
 
-def _agent_services(out_dir, *, run_id, replay, cache_dir, lookahead, agent_budget):
-    """Services for agents (replay cache, traces). Cheap: nothing heavy opens until an agent runs."""
-    try:
-        from agentrt.agents.services import AgentServices
-    except ImportError:
-        return None
+def _agent_services(out_dir, *, run_id, replay, cache_dir, lookahead, agent_budget, live: bool = False):
+    """Services for agents (replay cache, traces). Cheap: nothing heavy opens until an agent runs.
+    Live runs (`live=True`) record to the replay cache but never answer from it."""
+    from agentrt.agents.services import AgentServices
+
     return AgentServices.for_backtest(output_dir=out_dir, run_id=run_id, replay=replay, cache_dir=cache_dir,
-                                      lookahead=lookahead, budget=agent_budget)
+                                      lookahead=lookahead, budget=agent_budget, live=live)
 
 
 class _RichProgress:

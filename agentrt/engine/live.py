@@ -35,7 +35,7 @@ from agentrt.data.live import (
     LiveMarketData,
     is_transient,
 )
-from agentrt.engine.backtest import StrategyCrash, _fee_dict, _Listener, _versions
+from agentrt.engine.backtest import StrategyCrash, _agent_services, _fee_dict, _Listener, _versions
 from agentrt.engine.persistence import OrderRow, StateStore, StrategyState, decode_vars, encode_vars
 from agentrt.engine.recorder import Recorder
 from agentrt.engine.schedule import ScheduleError, parse_sleeptime
@@ -77,16 +77,6 @@ def is_provider_error(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
-
-
-def _live_agent_services(out_dir, *, run_id, replay, cache_dir, lookahead, agent_budget):
-    """Agent services that record to the replay cache but never answer from it (`is_live=True`)."""
-    try:
-        from agentrt.agents.services import AgentServices
-    except ImportError:
-        return None
-    return AgentServices.for_live(output_dir=out_dir, run_id=run_id, replay=replay, cache_dir=cache_dir,
-                                  lookahead=lookahead, budget=agent_budget)
 
 
 def _clock_in(clock, tz: str):
@@ -257,8 +247,8 @@ class _Runner:
         self.gate = _OrderGate(self.broker, run_id=state.run_id, store=self.store, strategy=strategy.name)
         stamp = _dt.datetime.fromtimestamp(self.wall_start).strftime("%Y-%m-%d_%H-%M-%S")
         self.out_dir = tr.out_root / f"{strategy.name}_live_{stamp}_{state.run_id}"
-        services = _live_agent_services(self.out_dir, run_id=state.run_id, replay=tr.replay, cache_dir=tr.cache_dir,
-                                        lookahead=tr.lookahead, agent_budget=tr.agent_budget)
+        services = _agent_services(self.out_dir, run_id=state.run_id, replay=tr.replay, cache_dir=tr.cache_dir,
+                                   lookahead=tr.lookahead, agent_budget=tr.agent_budget, live=True)
         self.ctx = ctx = _RunContext(clock=clock, recorder=self.recorder, is_backtesting=False, sessions=sessions,
                                      data=data, broker=self.gate, run_id=state.run_id, output_dir=self.out_dir,
                                      agent_services=services, settings={})
