@@ -52,7 +52,16 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, decimal.Decimal):
         return float(value) if value.is_finite() else None
     if isinstance(value, Mapping):
-        return {str(to_jsonable(k, _depth + 1)): to_jsonable(v, _depth + 1) for k, v in value.items()}
+        out = {str(to_jsonable(k, _depth + 1)): to_jsonable(v, _depth + 1) for k, v in value.items()}
+        if len(out) != len(value):  # e.g. {1: a, "1": b}: JSON keys are strings, one value would vanish
+            seen: dict[str, Any] = {}
+            for k in value:
+                name = str(to_jsonable(k, _depth + 1))
+                if name in seen:
+                    raise ValueError(f"keys {seen[name]!r} and {k!r} both become the JSON key {name!r}; "
+                                     "rename one so no value is lost")
+                seen[name] = k
+        return out
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v, _depth + 1) for v in value]
     if isinstance(value, (set, frozenset)):
