@@ -32,7 +32,7 @@ in ``agentrt/data/_embedded/``), under the FRED id each one approximates:
 id (aliases)      embedded data                                      frequency   visible from (New York time)
 ================  =================================================  ==========  ============================
 M1SL (M1)         statsmodels macrodata ``m1``, end-of-quarter M1    quarterly   08:30 on the last day of the
-                                                                                 month after the quarter
+                                                                                 2nd month after the quarter
 TB3MS (TBILL)     macrodata ``tbilrate``, quarterly average of the   quarterly   same
                   3-month T-bill rate, percent
 CPIAUCSL (CPI)    macrodata ``cpi``, end-of-quarter CPI-U            quarterly   same
@@ -41,8 +41,8 @@ GDPC1 (GDP)       macrodata ``realgdp``, bn chained 2005 $ (SAAR)    quarterly  
 PCECC96           macrodata ``realcons``                             quarterly   same
 GPDIC1            macrodata ``realinv``                              quarterly   same
 DSPIC96           macrodata ``realdpi``                              quarterly   same
-CPILFESL (CORE)   arch ``core-cpi`` (FRED CPILFESL itself)           monthly     08:30 on the 15th of the next
-                                                                                 month
+CPILFESL (CORE)   arch ``core-cpi`` (FRED CPILFESL itself)           monthly     08:30 on the last day of the
+                                                                                 next month
 DGS1MO .. DGS30   zipline ``treasury_curves`` constant-maturity      daily       16:00 on the observation day
                   yields, converted to percent
 ================  =================================================  ==========  ============================
@@ -156,7 +156,7 @@ _CATALOG: Final[tuple[SeriesInfo, ...]] = (
                "quarterly", (), "macro:realdpi", "one 2009 vintage; release dates estimated"),
     SeriesInfo("CPILFESL", "CPI less food and energy (core CPI)", "index 1982-84=100, SA", "monthly",
                ("CORE_CPI", "CORECPI"), "core_cpi:cpilfesl",
-               "a later (revised) vintage; release dates estimated as the 15th of the next month"),
+               "a later (revised) vintage; release dates estimated, never early: the end of the next month"),
     *(SeriesInfo(fred_id, f"{label} Treasury constant maturity yield", "percent", "daily", (), f"treasury:{column}",
                  "zipline's copy of the daily H.15 yields, treated as released at 16:00 on the day")
       for fred_id, column, label in _TENORS),

@@ -367,7 +367,8 @@ class Agent:
             self.toolbox.workspace.reset()
         tool_ctx = ToolRunContext(agent_name=self.name, sim_time=sim_time, host=host,
                                   is_backtesting=bool(getattr(host, "is_backtesting", True)))
-        run = RunState(recorder=recorder, services=services, host=host, sim_time=sim_time, tool_context=tool_ctx)
+        run = RunState(recorder=recorder, services=services, host=host, sim_time=sim_time, tool_context=tool_ctx,
+                       allow_trading=self.allow_trading, agent_name=self.name)
         prompt = run_prompt(state, task=task, context=context)
         error: str | None = None
         try:

@@ -48,6 +48,8 @@ class RunState:
     host: Any
     sim_time: _dt.datetime
     tool_context: ToolRunContext
+    allow_trading: bool = True
+    agent_name: str = "agent"
 
 
 def tool_call_material(spec: ToolSpec, args: Mapping[str, Any] | None, sim_time: _dt.datetime) -> dict[str, Any]:
@@ -102,7 +104,8 @@ class ToolExecutor:
                     if getattr(tool, "wants_adk_context", False):
                         outcome = await tool.invoke_async(args, adk_context)  # type: ignore[call-arg]
                     elif spec.kind == "custom":
-                        with recording_orders(run.host, run.recorder.ledger):
+                        with recording_orders(run.host, run.recorder.ledger, allow_trading=run.allow_trading,
+                                              source=f"agent:{run.agent_name}"):
                             outcome = await tool.invoke_async(args)
                     else:
                         outcome = await tool.invoke_async(args)

@@ -49,6 +49,9 @@ class OrderIntent:
     time_in_force: str = "day"
     take_profit_price: float | None = None
     stop_loss_price: float | None = None
+    stop_loss_limit_price: float | None = None
+    order_class: str | None = None
+    """simple / bracket / oco / oto; None means bracket when exit prices are given."""
     order_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -204,9 +207,11 @@ def _submit(host: Any, intent: OrderIntent, *, source: str) -> Any:
         "time_in_force": intent.time_in_force,
     }
     if intent.take_profit_price is not None or intent.stop_loss_price is not None:
-        kwargs["order_class"] = "bracket"
+        kwargs["order_class"] = intent.order_class if intent.order_class not in (None, "simple") else "bracket"
         kwargs["take_profit_price"] = intent.take_profit_price
         kwargs["stop_loss_price"] = intent.stop_loss_price
+        if intent.stop_loss_limit_price is not None:
+            kwargs["stop_loss_limit_price"] = intent.stop_loss_limit_price
     try:
         order = host.create_order(intent.symbol, intent.quantity, intent.side, **kwargs)
     except (ValueError, TypeError, KeyError) as exc:
@@ -227,7 +232,8 @@ def _submit(host: Any, intent: OrderIntent, *, source: str) -> Any:
 def _modify(host: Any, intent: OrderIntent, *, source: str) -> Any:
     order = _find_order(host, intent.order_id)
     order_type = str(value_of(order.order_type))
-    limit_v, stop_v = intent.limit_price, intent.stop_price
+    limit_v = _positive("limit_price", intent.limit_price) if intent.limit_price is not None else None
+    stop_v = _positive("stop_price", intent.stop_price) if intent.stop_price is not None else None
     if limit_v is None and stop_v is None:
         raise OrderError("give a new limit_price and/or stop_price to modify an order")
     if limit_v is not None and order_type not in ("limit", "stop_limit"):
@@ -282,25 +288,39 @@ def intent_of(order: Any) -> OrderIntent:
         time_in_force=str(value_of(getattr(order, "time_in_force", "day"))),
         take_profit_price=getattr(order, "take_profit_price", None),
         stop_loss_price=getattr(order, "stop_loss_price", None),
+        stop_loss_limit_price=getattr(order, "stop_loss_limit_price", None),
+        order_class=str(value_of(getattr(order, "order_class", "simple"))),
     )
 
 
 @contextlib.contextmanager
-def recording_orders(host: Any, ledger: RunLedger) -> Iterator[None]:
+def recording_orders(host: Any, ledger: RunLedger, *, allow_trading: bool = True,
+                     source: str = "agent") -> Iterator[None]:
     """Record the orders code calls ``host.submit_order/cancel_order/modify_order`` for, meanwhile.
 
     A custom tool may trade through the strategy directly (LumiBot habit); recording
     those actions as intents lets a replay-cache hit re-apply them like the built-in
     order tools' actions. The host's methods are shadowed on the instance only while the
-    tool runs (the strategy is waiting for the agent then) and restored afterwards.
+    tool runs (the strategy is waiting for the agent then) and restored afterwards. An agent
+    created with ``allow_trading=False`` cannot trade this way either: the call raises, and the
+    tool error goes back to the model. Orders placed here carry the agent as their ``source``,
+    exactly as a replay of them will.
     """
     names = ("submit_order", "cancel_order", "modify_order")
+
+    def refuse() -> None:
+        raise OrderError("this agent was created with allow_trading=False: it cannot place, cancel or modify "
+                         "orders, not even through a tool (create it with allow_trading=True)")
     originals = {name: getattr(host, name, None) for name in names}
     own = {name: name in getattr(host, "__dict__", {}) for name in names}
 
     def submit(order: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(order, list):
             return [submit(o, *args, **kwargs) for o in order]
+        if not allow_trading:
+            refuse()
+        if getattr(order, "source", None) == "strategy":
+            order.source = source
         result = originals["submit_order"](order, *args, **kwargs)
         placed = result if result is not None else order
         if str(value_of(getattr(placed, "status", ""))).lower() != "rejected":
@@ -309,12 +329,16 @@ def recording_orders(host: Any, ledger: RunLedger) -> Iterator[None]:
         return result
 
     def cancel(order: Any, *args: Any, **kwargs: Any) -> Any:
+        if not allow_trading:
+            refuse()
         result = originals["cancel_order"](order, *args, **kwargs)
         ledger.intents.append(OrderIntent(action="cancel", order_id=str(order.identifier)))
         ledger.orders.append({**order_view(order), "action": "cancel"})
         return result
 
     def modify(order: Any, *args: Any, limit_price: Any = None, stop_price: Any = None, **kwargs: Any) -> Any:
+        if not allow_trading:
+            refuse()
         result = originals["modify_order"](order, *args, limit_price=limit_price, stop_price=stop_price, **kwargs)
         ledger.intents.append(OrderIntent(action="modify", order_id=str(order.identifier), limit_price=limit_price,
                                           stop_price=stop_price))

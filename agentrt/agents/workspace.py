@@ -43,7 +43,8 @@ _CONFIG = {
 _READ_PRAGMAS = frozenset({"table_info", "show_tables", "show_tables_expanded", "show", "database_size", "storage_info", "version"})
 _WALL_CLOCK = re.compile(
     r"\b(now|current_date|current_timestamp|current_time|today|get_current_timestamp|get_current_time|"
-    r"localtimestamp|localtime|transaction_timestamp|current_localtimestamp|current_localtime)\b",
+    r"localtimestamp|localtime|transaction_timestamp|current_localtimestamp|current_localtime|"
+    r"uuidv7|uuid_extract_timestamp|uuid_extract_version|random|uuid|gen_random_uuid|setseed)\b",
     re.IGNORECASE,
 )
 _STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
@@ -102,6 +103,11 @@ def check_read_only_sql(sql: str) -> str:
     outside_strings = _STRING_LITERAL.sub("''", sql)
     clock = _WALL_CLOCK.search(outside_strings)
     if clock:
+        name = clock.group(1).lower()
+        if name in ("random", "uuid", "gen_random_uuid", "setseed"):
+            raise WorkspaceError(
+                f"{name}() is not deterministic, so a replayed run could not give the same answer; "
+                "derive values from the data instead (e.g. row_number() OVER (ORDER BY datetime))")
         raise WorkspaceError(
             f"{clock.group(1)} reads the real wall clock, not the simulated time; write the "
             "simulated date as a literal instead, e.g. DATE '2020-01-31'"

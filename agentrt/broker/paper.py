@@ -223,8 +223,10 @@ class PaperBroker(SimBroker):
     # -- persistence ------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         """The account as JSON-able data: cash, positions, open orders, recent client order ids."""
-        closed = [o for o in self._by_cid.values() if not o.status.is_active][-_KEEP_CLOSED:]
         active_ids = {o.identifier for o in self._active}
+        # everything not being matched: closed orders, and linked parents (an OCO lives through its legs,
+        # so it is active without being matched itself) — their client order ids must survive a restart
+        closed = [o for o in self._by_cid.values() if o.identifier not in active_ids][-_KEEP_CLOSED:]
         return {
             "version": SNAPSHOT_VERSION,
             "cash": self._cash,
@@ -277,6 +279,10 @@ class PaperBroker(SimBroker):
                 order.trail_stop_price = kept_trail
             if rec.get("expire_ns") is not None:
                 self._expire_ns[order.identifier] = int(rec["expire_ns"])
+        for order in restored.values():  # re-link legs to their parent so canceling the parent cancels them
+            parent = self._orders.get(order.parent_identifier) if order.parent_identifier else None
+            if parent is not None and order not in parent.child_orders:
+                parent.child_orders.append(order)
         return list(restored.values())
 
     def close(self) -> None:

@@ -20,6 +20,7 @@ Matching rules (documented in README "Fills"):
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Sequence
 
 from agentrt.broker.base import BrokerListener, OrderRecords
@@ -310,6 +311,9 @@ class SimBroker(OrderRecords):
                      stop_price: float | None = None) -> Order:
         if not order.status.is_active:
             raise ValueError(f"cannot modify {order.identifier}: it is {order.status.value}")
+        for name, value in (("limit_price", limit_price), ("stop_price", stop_price)):
+            if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
         if limit_price is not None:
             if order.order_type not in (OrderType.LIMIT, OrderType.STOP_LIMIT):
                 raise ValueError(f"{order.identifier} is a {order.order_type.value} order; it has no limit price")

@@ -108,8 +108,10 @@ def load_macro_quarterly() -> pd.DataFrame:
     realcons, realinv, realgovt, realdpi, cpi, m1, tbilrate, unemp, pop, infl, realint``
     (float64; see ``_embedded/NOTICE-statsmodels.md`` for units), plus ``release_date``.
 
-    ``release_date`` is an approximation: the last day of the month after the quarter ends
-    (1959-03-31 -> 1959-04-30), which is roughly when the BEA's advance GDP estimate comes out.
+    ``release_date`` is a conservative approximation: the last day of the second month after the
+    quarter ends (1959-03-31 -> 1959-05-31). The BEA's advance GDP estimate usually comes about a
+    month after the quarter, but later after government shutdowns (Q4 1995: 1996-02-23), so this
+    date is never early, only sometimes late.
     Monthly series such as cpi, m1 or unemp are in fact known earlier, and the values are one
     2009 vintage (revised), not the figures first published; treat ``release_date`` as "not
     knowable before", not as an exact publication timestamp.
@@ -124,9 +126,10 @@ def load_core_cpi() -> pd.DataFrame:
     holds January 1957), named ``"date"``. Columns: ``cpilfesl`` (float64, index level,
     1982-84 = 100, seasonally adjusted) and ``release_date``.
 
-    ``release_date`` is an approximation: the 15th of the following month (January 1957 ->
-    1957-02-15), close to the BLS's usual mid-month CPI release; actual dates vary by a few
-    days, and the values are a later (revised) vintage, not the first print.
+    ``release_date`` is a conservative approximation: the last day of the following month
+    (January 1957 -> 1957-02-28). The BLS usually publishes mid-month, a few days either side of
+    the 15th and later after shutdowns (September 2013: 2013-10-30), so this date is never early,
+    only sometimes late. The values are a later (revised) vintage, not the first print.
     """
     return _core_cpi_frame().copy()
 
@@ -212,7 +215,9 @@ def _macro_frame() -> pd.DataFrame:
     frame["year"] = year
     frame["quarter"] = quarter
     frame.index = observed
-    frame["release_date"] = (observed + pd.offsets.MonthEnd(1)).as_unit("ns")
+    # the advance estimate comes about a month after the quarter, later after shutdowns (Q4 1995:
+    # 1996-02-23): the end of the second month after the quarter is never early
+    frame["release_date"] = (observed + pd.offsets.MonthEnd(2)).as_unit("ns")
     return _checked_series_frame(frame, what=_MACRO_FILE)
 
 
@@ -221,8 +226,9 @@ def _core_cpi_frame() -> pd.DataFrame:
     raw = _read_embedded_csv(_CPI_FILE, expected_columns=_CPI_COLUMNS, dtype={"Date": "string"})
     observed = _parse_dates(raw["Date"], date_format="%m/%d/%Y", what=_CPI_FILE)
     frame = pd.DataFrame({"cpilfesl": raw["CPILFESL"].to_numpy(dtype="float64")}, index=observed)
-    fifteenth_of_next_month = observed + pd.offsets.MonthBegin(1) + pd.Timedelta(days=14)
-    frame["release_date"] = fifteenth_of_next_month.as_unit("ns")
+    # BLS publishes mid-month, a few days either side of the 15th, and later after government
+    # shutdowns (Sept 2013 CPI came out on Oct 30): the end of the next month is never early
+    frame["release_date"] = (observed + pd.offsets.MonthEnd(2)).as_unit("ns")
     return _checked_series_frame(frame, what=_CPI_FILE)
 
 

@@ -304,20 +304,22 @@ def test_macro_quarterly_is_indexed_by_quarter_end_with_the_shipped_first_row() 
     assert first["m1"] == 139.7
     assert first["tbilrate"] == 2.82
     assert first["unemp"] == 5.8
-    assert first["release_date"] == pd.Timestamp("1959-04-30")
+    assert first["release_date"] == pd.Timestamp("1959-05-31")
     assert (macro.index.is_quarter_end).all()
 
 
-def test_macro_release_date_is_one_month_after_quarter_end_and_never_before_it() -> None:
+def test_macro_release_date_is_two_months_after_quarter_end_and_never_before_it() -> None:
     macro = load_macro_quarterly()
     assert macro.index.is_monotonic_increasing and macro.index.is_unique
     assert (macro["release_date"] >= macro.index).all()
-    expected = macro.index + pd.offsets.MonthEnd(1)
+    expected = macro.index + pd.offsets.MonthEnd(2)
     assert (macro["release_date"].to_numpy() == expected.to_numpy()).all()
-    assert macro.loc["2009-06-30", "release_date"] == pd.Timestamp("2009-07-31")
+    assert macro.loc["2009-06-30", "release_date"] == pd.Timestamp("2009-08-31")
+    # Q4 1995's advance GDP came out on 1996-02-23 (shutdown): the conservative date is not earlier
+    assert macro.loc["1995-12-31", "release_date"] >= pd.Timestamp("1996-02-23")
 
 
-def test_core_cpi_is_monthly_first_of_month_released_mid_next_month() -> None:
+def test_core_cpi_is_monthly_first_of_month_released_by_the_end_of_the_next_month() -> None:
     cpi = load_core_cpi()
     assert list(cpi.columns) == ["cpilfesl", "release_date"]
     assert cpi.index.name == "date"
@@ -326,9 +328,11 @@ def test_core_cpi_is_monthly_first_of_month_released_mid_next_month() -> None:
     assert len(cpi) == 743
     assert cpi.index[0] == pd.Timestamp("1957-01-01")
     assert cpi.index[-1] == pd.Timestamp("2018-11-01")
-    assert cpi.iloc[0].to_dict() == {"cpilfesl": 28.5, "release_date": pd.Timestamp("1957-02-15")}
+    assert cpi.iloc[0].to_dict() == {"cpilfesl": 28.5, "release_date": pd.Timestamp("1957-02-28")}
     assert cpi.loc["2018-11-01", "cpilfesl"] == 259.481
-    assert cpi.loc["2018-11-01", "release_date"] == pd.Timestamp("2018-12-15")
+    assert cpi.loc["2018-11-01", "release_date"] == pd.Timestamp("2018-12-31")
+    # September 2013 CPI was published on 2013-10-30 (shutdown): the conservative date is not earlier
+    assert cpi.loc["2013-09-01", "release_date"] >= pd.Timestamp("2013-10-30")
     assert (cpi["release_date"] >= cpi.index).all()
 
 

@@ -65,8 +65,8 @@ def test_series_holds_exactly_the_values_released_by_as_of(series_id: str, momen
 
 
 @pytest.mark.parametrize(("as_of", "visible"), [
-    ("2005-04-30T08:29:59-04:00", "2004-10-01"),  # Q1 2005 is released 2005-04-30 08:30 New York time
-    ("2005-04-30T08:30:00-04:00", "2005-01-01"),
+    ("2005-05-31T08:29:59-04:00", "2004-10-01"),  # Q1 2005 counts as released 2005-05-31 08:30 New York
+    ("2005-05-31T08:30:00-04:00", "2005-01-01"),
 ])
 def test_quarterly_value_appears_at_its_release_instant(as_of: str, visible: str) -> None:
     answer = fetch_macro_series("M1SL", as_of=as_of, lookback=1)
@@ -84,9 +84,9 @@ def test_treasury_yield_appears_at_the_close_of_its_day(as_of: str, last_date: s
     assert answer["observations"][-1]["value"] == pytest.approx(3.44 if last_date == "2008-03-14" else 3.56)
 
 
-def test_core_cpi_of_a_month_is_hidden_until_the_15th_of_the_next() -> None:
-    before = fetch_macro_series("CPILFESL", as_of="2008-03-14T16:00:00-04:00", lookback=1)
-    after = fetch_macro_series("CPILFESL", as_of="2008-03-15T09:00:00-04:00", lookback=1)
+def test_core_cpi_of_a_month_is_hidden_until_the_end_of_the_next() -> None:
+    before = fetch_macro_series("CPILFESL", as_of="2008-03-31T08:29:59-04:00", lookback=1)
+    after = fetch_macro_series("CPILFESL", as_of="2008-03-31T09:00:00-04:00", lookback=1)
     assert before["observations"][-1]["date"] == "2008-01-01"
     assert after["observations"][-1]["date"] == "2008-02-01"
 
