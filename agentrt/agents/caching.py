@@ -22,7 +22,7 @@ from agentrt.agents._version import RUNTIME_VERSION
 from agentrt.agents.prompt import BASE_PROMPT_VERSION
 from agentrt.agents.state import Snapshot
 from agentrt.agents.tool import ToolSpec
-from agentrt.agents.trading import OrderError, OrderIntent, apply_intent, describe_intent, order_view
+from agentrt.agents.trading import OrderIntent, apply_intent, describe_intent, order_view
 
 __all__ = ["KEY_LAYOUT_VERSION", "RunKeyer", "reapply_orders", "run_material", "schema_json"]
 
@@ -160,7 +160,7 @@ def reapply_orders(host: Any, intents: Sequence[Mapping[str, Any]], *, source: s
         intent = OrderIntent.from_json(dict(data))
         try:
             order = apply_intent(host, intent, source=source)
-        except OrderError as exc:
+        except Exception as exc:  # noqa: BLE001 - any refusal on replay is reported, never raised into the bar
             views.append({**intent.to_json(), "status": "rejected", "reject_reason": str(exc), "replayed": True})
             warnings.append(AgentWarning(
                 "replayed_order_rejected",
