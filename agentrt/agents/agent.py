@@ -124,7 +124,8 @@ class Agent:
                 specs = specs_from_listing(server, listing, taken)
                 self._mcp_specs[server.server_id] = specs
             taken.update(s.name for s, _ in specs)
-            out += [(server, spec, raw) for spec, raw in specs]
+            out += [(server, spec, raw) for spec, raw in specs
+                    if self.allow_trading or not spec.mutates_trading]  # withheld like custom trading tools
         return out
 
     def _mcp_listing(self, server: MCPServer, services: Any) -> list[dict[str, Any]]:

@@ -35,8 +35,10 @@ _NAME_RE = re.compile(r"[^A-Za-z0-9_]")
 class MCPServer:
     """An MCP server an agent may use: over streamable HTTP (``url=``) or stdio (``command=``).
 
-    ``allowed_tools`` limits which of the server's tools the agent sees; ``headers`` (HTTP)
-    and ``env`` (stdio) are sent to the server but never written to traces or cache keys.
+    ``allowed_tools`` limits which of the server's tools the agent sees; ``trading_tools`` names
+    the server's tools that place or change orders (withheld from agents created with
+    ``allow_trading=False``, like ``mutates_trading`` custom tools); ``headers`` (HTTP) and
+    ``env`` (stdio) are sent to the server but never written to traces or cache keys.
     """
 
     name: str
@@ -48,6 +50,7 @@ class MCPServer:
     allowed_tools: Sequence[str] | None = None
     headers: Mapping[str, str] | None = None
     timeout_s: float = 30.0
+    trading_tools: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -69,6 +72,7 @@ class MCPServer:
         object.__setattr__(self, "args", tuple(str(a) for a in self.args))
         if self.allowed_tools is not None:
             object.__setattr__(self, "allowed_tools", tuple(self.allowed_tools))
+        object.__setattr__(self, "trading_tools", tuple(str(t) for t in self.trading_tools))
 
     def identity(self) -> dict[str, Any]:
         """What identifies the server in cache keys (no headers or env values: they may be secrets)."""
@@ -80,6 +84,7 @@ class MCPServer:
             "args": list(self.args),
             "env_keys": sorted(self.env) if self.env else [],
             "allowed_tools": list(self.allowed_tools) if self.allowed_tools is not None else None,
+            "trading_tools": sorted(self.trading_tools),
         }
 
     @property
@@ -122,7 +127,7 @@ def specs_from_listing(server: MCPServer, listing: Sequence[Mapping[str, Any]], 
             parameters=schema,
             source_hash="sha256:" + digest,
             kind="mcp",
-            mutates_trading=False,
+            mutates_trading=raw_name in server.trading_tools,
             server=server.server_id,
         ), raw_name))
     if allowed is not None:

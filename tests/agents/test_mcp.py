@@ -95,6 +95,21 @@ def test_allowed_tools_limit_what_the_agent_sees(host, call_log):
     assert result.tool_results[0]["error"].startswith("unknown tool 'slow'")
 
 
+def test_trading_tools_of_a_server_are_withheld_without_allow_trading(host, call_log):
+    server = MCPServer("macro", command=sys.executable, args=[str(SERVER)], trading_tools=["add"], timeout_s=10)
+    model = ScriptedModel(["look only"])
+    model.keep_requests = True
+    host.agents.create("viewer", model=model, mcp_servers=[server], include_builtin_tools=False,
+                       allow_trading=False)
+    host.agents["viewer"].run()
+    assert "add" not in model.requests[0].tool_names and "macro_series" in model.requests[0].tool_names
+    trader = ScriptedModel(["may trade"])
+    trader.keep_requests = True
+    host.agents.create("trader", model=trader, mcp_servers=[server], include_builtin_tools=False)
+    host.agents["trader"].run()
+    assert "add" in trader.requests[0].tool_names
+
+
 def test_a_server_that_dies_gives_tool_errors_not_a_hang(host, stdio_server, call_log):
     script = [{"tool": "die"}, {"tool": "add", "args": {"a": 1, "b": 2}}, "the server is gone"]
     host.agents.create("m", model=ScriptedModel(script), mcp_servers=[stdio_server], include_builtin_tools=False)
