@@ -384,7 +384,7 @@ class AgentTool:
             value = self.func(*positional, **kwargs)
             if inspect.isawaitable(value):
                 raise TypeError(f"tool {self.name!r} is async; call invoke_async")
-            return ToolOutcome(result=to_jsonable(value))
+            return ToolOutcome(result=_bounded(self.name, to_jsonable(value)))
         except Exception as exc:  # the model gets the error and may correct itself
             return ToolOutcome(error=str(exc) or repr(exc), error_type=type(exc).__name__)
 
@@ -399,12 +399,27 @@ class AgentTool:
             value = self.func(*positional, **kwargs)
             if inspect.isawaitable(value):
                 value = await value
-            return ToolOutcome(result=to_jsonable(value))
+            return ToolOutcome(result=_bounded(self.name, to_jsonable(value)))
         except Exception as exc:
             return ToolOutcome(error=str(exc) or repr(exc), error_type=type(exc).__name__)
 
     def __repr__(self) -> str:
         return f"AgentTool({self.spec.name!r}, kind={self.spec.kind!r}, mutates_trading={self.spec.mutates_trading})"
+
+
+MAX_TOOL_RESULT_CHARS = 200_000
+"""A tool result longer than this (as JSON) goes back to the model as an error asking for less data:
+it would swamp the model's context, the trace and the replay cache."""
+
+
+def _bounded(name: str, result: Any) -> Any:
+    import json
+
+    size = len(json.dumps(result, default=str))
+    if size > MAX_TOOL_RESULT_CHARS:
+        raise ValueError(f"tool {name!r} returned {size:,} characters of JSON, more than the "
+                         f"{MAX_TOOL_RESULT_CHARS:,} an agent run accepts; ask for fewer rows or a narrower range")
+    return result
 
 
 def make_tool(

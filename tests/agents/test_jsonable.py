@@ -22,3 +22,15 @@ def test_a_tool_returning_colliding_keys_gives_the_model_a_tool_error():
 
     outcome = make_tool(clash).invoke({})
     assert outcome.error and "both become the JSON key" in outcome.error
+
+
+def test_an_oversized_tool_result_is_a_tool_error_asking_for_less():
+    @agent_tool
+    def firehose(n: int) -> list:
+        """Returns n rows."""
+        return [{"i": i, "text": "x" * 100} for i in range(n)]
+
+    tool = make_tool(firehose)
+    assert tool.invoke({"n": 10}).error is None
+    outcome = tool.invoke({"n": 5000})
+    assert outcome.error and "ask for fewer rows" in outcome.error
