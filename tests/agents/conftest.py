@@ -9,6 +9,8 @@ The global network latch of tests/conftest.py is active for these tests too.
 
 from __future__ import annotations
 
+import json
+
 import datetime as dt
 import itertools
 from pathlib import Path
@@ -188,3 +190,13 @@ def services_factory(tmp_path: Path):
             s.close()
         except Exception:
             pass
+
+
+def send_json(handler, payload) -> None:
+    """Answer an http.server request with a JSON body (the fake model APIs use it)."""
+    data = json.dumps(payload).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)

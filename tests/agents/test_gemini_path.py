@@ -9,6 +9,8 @@ from typing import ClassVar
 
 import pytest
 
+from .conftest import send_json
+
 
 class _FakeGemini(BaseHTTPRequestHandler):
     requests: ClassVar[list[dict]] = []
@@ -24,12 +26,7 @@ class _FakeGemini(BaseHTTPRequestHandler):
             "usageMetadata": {"promptTokenCount": 200, "candidatesTokenCount": 20, "totalTokenCount": 220},
             "modelVersion": "gemini-2.5-flash",
         }
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, payload)
 
     def log_message(self, *args) -> None:
         pass

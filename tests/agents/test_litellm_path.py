@@ -9,6 +9,8 @@ from typing import ClassVar
 
 import pytest
 
+from .conftest import send_json
+
 from agentrt.agents import agent_tool
 
 
@@ -27,12 +29,7 @@ class _Scripted(BaseHTTPRequestHandler):
             "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", **message}}],
             "usage": {"prompt_tokens": 120 + step, "completion_tokens": 15, "total_tokens": 135 + step},
         }
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, payload)
 
     def log_message(self, *args) -> None:
         pass

@@ -16,33 +16,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agentrt.reports import artifacts
+
 TZ = "America/New_York"
 N_BARS = 500
 INITIAL = 100_000.0
 DEPOSIT_BAR, DEPOSIT = 200, 20_000.0
 WITHDRAWAL_BAR, WITHDRAWAL = 350, 10_000.0
 
-TRADE_COLUMNS = [
-    "event_kind",
-    "time",
-    "strategy",
-    "identifier",
-    "symbol",
-    "asset_type",
-    "side",
-    "type",
-    "status",
-    "price",
-    "quantity",
-    "multiplier",
-    "fees",
-    "reason",
-    "cash_event_type",
-    "cash_event_amount",
-    "cash_event_reason",
-    "cash_event_direction",
-    "is_external_cash_flow",
-]
+TRADE_COLUMNS = list(artifacts.TRADE_COLUMNS)  # the event stream the engine writes
 
 
 def bar_times(n: int = N_BARS, start: str = "2022-01-03") -> pd.DatetimeIndex:
