@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -20,13 +21,14 @@ from agentrt.agents.caching import RunKeyer, reapply_orders, run_material, schem
 from agentrt.agents.mcp import MCPServer, McpToolHandle, specs_from_listing, tool_list_material
 from agentrt.agents.models import ResolvedModel
 from agentrt.agents.prompt import effective_system_prompt, run_prompt
-from agentrt.agents.result import AgentRunResult, summarize
+from agentrt.agents.result import AgentRunResult, ReplayedRunResult, summarize
 from agentrt.agents.state import snapshot
 from agentrt.agents.tool import AgentTool, ToolRunContext, ToolSpec
 
 __all__ = ["Agent", "AgentRunError"]
 
 MAX_CONSECUTIVE_FAILURES = 3
+_SEP = os.sep
 
 
 class AgentRunError(RuntimeError):
@@ -82,7 +84,11 @@ class Agent:
         self._mcp_specs: dict[str, list[tuple[ToolSpec, str]]] = {}
         self._failures = 0
         self._run_keyer: Any = None
+        self._keyer_specs: list[ToolSpec] | None = None
+        self._run_prober: Any = None  # RunProber of the current keyer, False when the host has none
         self._prefetch: Any = None  # runs of this agent fetched ahead from the replay store
+        self._probes: dict[str, dict[bytes, str]] = {}  # the agent's probe index by surface, fetched ahead
+        self._plan: tuple[Any, bool, bool] | None = None  # (services, serves hits, writes runs)
         self._trace_dirs: dict[str, bool] = {}
         self._running = False
 
@@ -143,11 +149,20 @@ class Agent:
 
     # -- running --------------------------------------------------------------------------
     def _keyer(self, specs: list[ToolSpec]) -> Any:
-        names = tuple(s.name for s in specs)
-        if self._run_keyer is None or self._run_keyer.tool_names != names:
+        if self._run_keyer is None or self._keyer_specs != specs:
             self._run_keyer = RunKeyer(agent=self.name, model=self.model_identity,
                                        system_prompt=self.effective_system_prompt, tools=specs)
+            self._keyer_specs = list(specs)
+            self._run_prober = None
         return self._run_keyer
+
+    def _prober(self, keyer: Any) -> Any:
+        prober = self._run_prober
+        if prober is None:
+            from agentrt.agents.probe import host_prober
+
+            prober = self._run_prober = host_prober(self.manager.host, keyer.static_text) or False
+        return prober
 
     def run(self, task: str | None = None, *, context: Any = None) -> AgentRunResult:
         """Run the agent at the current simulated time and return what it did.
@@ -172,17 +187,36 @@ class Agent:
         services.open()
         started = time.perf_counter()
         host = self.manager.host
-        sim_time: _dt.datetime = host.get_datetime()
-        state = snapshot(host)
         context_json = _json_context(context)
         mcp = self._mcp_tool_specs(services) if self.mcp_servers else []
-        specs = [t.spec for t in self.tools] + [spec for _, spec, _ in mcp]
+        specs = [t.spec for t in self.tools]
+        if mcp:
+            specs += [spec for _, spec, _ in mcp]
+        plan = self._plan
+        if plan is None or plan[0] is not services:  # the replay mode is fixed for a run: decide once
+            plan = self._plan = (services, services.serves_from_cache(), services.writes_cache())
         store = services.replay_store
+        self.runs += 1
+        probe = None
+        if store is not None:
+            serves = plan[1]
+            if serves or plan[2]:
+                prober = self._prober(self._keyer(specs))
+                if prober:
+                    probe = (prober.surface(task, context_json), prober.inputs())
+                    if serves:
+                        # A hit found by probe does no new work, so it opens no span: the recorded
+                        # trace (referenced by the run index row) describes the run, and the backtest
+                        # counts the hit. This keeps a fully cached backtest close to a plain one.
+                        hit = self._probe_hit(probe, store, services, started)
+                        if hit is not None:
+                            return hit
+        sim_time: _dt.datetime = host.get_datetime()
+        state = snapshot(host)
         fingerprint = getattr(host, "_data_fingerprint_json", None)
         data_json = fingerprint() if fingerprint is not None else None
         key = (self._keyer(specs).key(task=task, context=context_json, state=state, data_json=data_json)
                if store is not None else None)
-        self.runs += 1
         run_id = f"{services.run_id}-{self.name}-{self.runs}"
         entry = None
         if store is not None and services.serves_from_cache():
@@ -190,9 +224,8 @@ class Agent:
                 self._prefetch = store.prefetch_runs(self.name, since=sim_time.date().isoformat())
             entry = self._prefetch.take(key)
         if entry is not None:
-            # A hit does no new work, so it opens no span: the recorded trace (referenced by the run
-            # index row) describes the run, and the backtest counts the hit. This keeps a fully
-            # cached backtest close to the cost of a plain one.
+            if probe is not None and plan[2]:
+                store.put_probe(probe[0], probe[1], entry)  # found by key this time; by probe next time
             result, trace_path, row = self._replayed(entry, key, state, task, context_json, sim_time, started,
                                                      run_id, services)
         else:
@@ -223,7 +256,7 @@ class Agent:
                         1 for e in events if e.get("type") == "tool_call" and e.get("kind") in ("custom", "mcp"))
                     store.put_run(
                         key, material=material, agent=self.name, sim_time=sim_time, model=self.model.name,
-                        result=recorded, events=events, orders=intents, trace_path=trace_path,
+                        result=recorded, events=events, orders=intents, trace_path=trace_path, probe=probe,
                     )
                 record_agent_outcome(
                     span, cache_hit=result.cache_hit, cache_key=key if store is not None else None,
@@ -242,17 +275,96 @@ class Agent:
         return result
 
     def _log(self, result: AgentRunResult) -> None:
-        status = "cache hit" if result.cache_hit else f"{result.model_calls} model calls"
-        warn = f", warnings: {', '.join(result.warning_codes)}" if result.warnings else ""
-        color = "red" if result.error else ("yellow" if result.warnings else None)
+        self._log_line(cache_hit=result.cache_hit, model_calls=result.model_calls, tool_calls=len(result.tool_calls),
+                       orders=len(result.orders), codes=result.warning_codes, summary=result.summary,
+                       error=result.error is not None)
+
+    def _log_line(self, *, cache_hit: bool, model_calls: int, tool_calls: int, orders: int, codes: list[str],
+                  summary: str, error: bool = False) -> None:
+        status = "cache hit" if cache_hit else f"{model_calls} model calls"
+        warn = f", warnings: {', '.join(codes)}" if codes else ""
+        color = "red" if error else ("yellow" if codes else None)
         try:
             self.manager.host.log_message(
-                f"[agent {self.name}] {self.model.name} | {status} | {len(result.tool_calls)} tool calls | "
-                f"{len(result.orders)} orders{warn} | {result.summary}",
+                f"[agent {self.name}] {self.model.name} | {status} | {tool_calls} tool calls | "
+                f"{orders} orders{warn} | {summary}",
                 color=color,
             )
         except Exception:  # logging must never break a run (e.g. a host without a recorder)
             pass
+
+    def _probe_hit(self, probe: tuple[str, bytes], store: Any, services: Any,
+                   started: float) -> AgentRunResult | None:
+        """The hit the probe index holds for ``probe``, or None (then the long way decides).
+
+        Reads nothing but the prefetched probe row unless the run placed orders (those are
+        re-applied now, honestly: a refusal is a warning). The recorded answer is read only
+        if the strategy asks for it (:class:`ReplayedRunResult`). A hit spends no token, so
+        it cannot cross a budget and checks none.
+        """
+        surface, inputs = probe
+        index = self._probes.get(surface)
+        if index is None:  # a rerun asks for its runs bar after bar: fetch them in one query
+            since = self.manager.host.get_datetime().date().isoformat()
+            index = self._probes[surface] = store.prefetch_probes(self.name, surface, since=since)
+        head = index.get(inputs)
+        if head is None:
+            return None
+        (key, sim_time, summary, tools, warnings, n_orders, model_calls, tool_calls, input_tokens, output_tokens,
+         cost_usd, trace_path) = head.split(_US) if head[0] != "[" else json.loads(head)
+        trace_ok = self._trace_exists(trace_path)
+        if not trace_ok and services.output_dir is not None:
+            return None  # the recorded trace is gone: the long way writes it again
+        orders: tuple[dict[str, Any], ...] = ()
+        replay_warnings: tuple[dict[str, Any], ...] = ()
+        if n_orders != "0":
+            intents = store.load_orders(key)
+            if intents is None:
+                return None  # the run left the cache after the prefetch
+            views, refused = reapply_orders(self.manager.host, intents, source=f"agent:{self.name}")
+            orders, replay_warnings = tuple(views), tuple(w.to_dict() for w in refused)
+        input_tokens, output_tokens, cost = int(input_tokens), int(output_tokens), float(cost_usd)
+        counters = services.counters
+        if counters is not None:
+            counters.record_hit(int(model_calls), int(tool_calls), input_tokens + output_tokens, cost)
+        codes = _names(warnings) if warnings != "[]" else []
+        if replay_warnings:
+            codes += [w["code"] for w in replay_warnings]
+        n_tools = _count_names(tools)
+        latency = (time.perf_counter() - started) * 1000.0
+        model = self.model.name
+        trace = trace_path or None
+        result = ReplayedRunResult.make(
+            (self.name, model, sim_time, summary, key, latency, orders, input_tokens, output_tokens, cost,
+             trace if trace_ok else None),
+            (self._recorded_fields, store, key, replay_warnings),
+        )
+        row = None if services.output_dir is None else _HitRow(
+            (sim_time, self.name, model, key, tools, len(orders), latency, codes, summary, trace))
+        services.record_hit(row, warnings=codes, orders=len(orders))
+        self._log_line(cache_hit=True, model_calls=0, tool_calls=n_tools, orders=len(orders), codes=codes,
+                       summary=summary)
+        return result
+
+    def _recorded_fields(self, store: Any, key: str, replay_warnings: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+        """The lazy part of a probe hit (see :class:`ReplayedRunResult`), read from the cache."""
+        if store.is_open:
+            recorded = store.load_result(key)
+        else:  # the backtest is over and closed its store; the strategy still holds the result
+            from agentrt.replay.store import ReplayStore
+
+            with ReplayStore(store.path) as again:
+                recorded = again.load_result(key)
+        warnings = tuple(dict(w) for w in recorded.get("warnings") or ()) + replay_warnings
+        text = str(recorded.get("text") or "")
+        return {
+            "text": text,
+            "tool_calls": tuple(recorded.get("tool_calls") or ()),
+            "tool_results": tuple(recorded.get("tool_results") or ()),
+            "warnings": warnings,
+            "warning_messages": tuple(str(w.get("message", "")) for w in warnings),
+            "output": _parse_output(self.output_schema, text) if self.output_schema is not None else None,
+        }
 
     def _write_trace(self, trace: dict[str, Any], services: Any) -> tuple[str | None, dict[str, Any] | None]:
         from agentrt.agents.observe import write_run_trace
@@ -264,12 +376,10 @@ class Agent:
         run: a warm rerun asks for thousands of traces of the same recorded backtest."""
         if not path:
             return False
-        import os
-
-        folder = os.path.dirname(path)
+        folder = path.rpartition(_SEP)[0]
         known = self._trace_dirs.get(folder)
         if known is None:
-            known = self._trace_dirs[folder] = os.path.isdir(folder)
+            known = self._trace_dirs[folder] = os.path.isdir(folder or ".")
         return known
 
     def _replayed(self, entry: Any, key: str, state: dict[str, Any], task: str | None, context: Any,
@@ -280,8 +390,6 @@ class Agent:
         No new trace file is written when the trace recorded with the entry still exists
         (the hit points to it); otherwise the trace is rebuilt from the entry.
         """
-        import os
-
         from agentrt.agents.observe import trace_document
 
         recorded = entry.result
@@ -472,6 +580,57 @@ def _parse_output(schema: Any, text: str) -> Any:
         return pydantic.TypeAdapter(schema).validate_python(json.loads(text))
     except Exception:
         return None
+
+
+_US = "\x1f"  # separates the texts of a probe row's head (agentrt.replay._rows.encode_head)
+_NAMES: dict[str, list[str]] = {}
+
+
+def _names(text: str) -> list[str]:
+    """A probe row's JSON list of names (tools called, warning codes), decoded once per distinct text."""
+    names = _NAMES.get(text)
+    if names is None:
+        names = json.loads(text)
+        if len(_NAMES) < 4096:
+            _NAMES[text] = names
+    return list(names)
+
+
+def _count_names(text: str) -> int:
+    names = _NAMES.get(text)
+    return len(names) if names is not None else len(_names(text))
+
+
+class _HitRow(Mapping[str, Any]):
+    """The run-index row of a probe hit, made into a dict only when the index is written."""
+
+    __slots__ = ("_parts", "_row")
+
+    def __init__(self, parts: tuple[Any, ...]) -> None:
+        self._parts = parts
+        self._row: dict[str, Any] | None = None
+
+    def _dict(self) -> dict[str, Any]:
+        row = self._row
+        if row is None:
+            sim_time, agent, model, key, tools, orders, latency, codes, summary, trace = self._parts
+            called = _names(tools)
+            row = self._row = {
+                "sim_time": sim_time, "agent": agent, "model": model, "cache_hit": True, "cache_key": key,
+                "tools_called": called, "n_tool_calls": len(called), "orders": orders, "input_tokens": 0,
+                "output_tokens": 0, "cost_usd": 0.0, "latency_ms": latency, "warnings": list(codes),
+                "n_warnings": len(codes), "summary": summary, "trace_path": trace,
+            }
+        return row
+
+    def __getitem__(self, name: str) -> Any:
+        return self._dict()[name]
+
+    def __iter__(self) -> Any:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._dict())
 
 
 def _call_name(call: Any) -> str:

@@ -100,6 +100,8 @@ class RunKeyer:
                 self._layout += [text, name]
                 text = ""
         self._tail = text
+        self.static_text = "".join(self._layout) + "|" + self._tail
+        """Every static stretch of the key text (with the per-run member names between them)."""
 
     def key(self, *, task: str | None, context: Any, state: Mapping[str, Any], data: Any = None,
             data_json: str | None = None) -> str:

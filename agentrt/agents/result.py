@@ -85,3 +85,75 @@ class AgentRunResult:
     def __str__(self) -> str:
         hit = "cache hit" if self.cache_hit else f"{self.model_calls} model calls"
         return f"[{self.agent} @ {self.sim_time}] {self.summary} ({hit}, {len(self.tool_calls)} tool calls, {len(self.orders)} orders)"
+
+
+_RECORDED = frozenset({"text", "tool_calls", "tool_results", "warnings", "warning_messages", "output"})
+
+
+class _Lazy:
+    """A field of a :class:`ReplayedRunResult`, filled in on first access.
+
+    A non-data descriptor: once loaded (or when set by ``__init__``, e.g. through
+    ``dataclasses.replace``) the value sits in the instance ``__dict__`` and wins.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        obj._fill(self.name in _RECORDED)
+        return obj.__dict__[self.name]
+
+
+class ReplayedRunResult(AgentRunResult):
+    """A cache hit found by probe, made without reading anything it does not need.
+
+    What the probe index holds about the run (summary, key, counts, usage, trace path) and
+    the orders as re-applied now are turned into fields the first time any field is read;
+    the recorded answer (``text``, ``tool_calls``, ``tool_results``, ``warnings``,
+    ``warning_messages``, ``output``) is read from the replay cache the first time one of
+    those is asked for. A strategy that does not look at a hit pays nothing for it. Equal
+    field by field to the eagerly built result; pickles and copies as a plain
+    :class:`AgentRunResult`.
+    """
+
+    @classmethod
+    def make(cls, head: tuple[Any, ...], loader: tuple[Any, ...]) -> ReplayedRunResult:
+        """``head`` is ``(agent, model, sim_time, summary, cache_key, latency_ms, orders,
+        recorded input tokens, recorded output tokens, recorded cost, trace path)``; ``loader``
+        is ``(function, *args)``, the function returning the recorded fields as a dict."""
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "__dict__", {"_head": head, "_loader": loader})
+        return obj
+
+    def _fill(self, recorded: bool) -> None:
+        state = self.__dict__
+        head = state.pop("_head", None)
+        if head is not None:
+            agent, model, sim_time, summary, key, latency, orders, tokens_in, tokens_out, cost, trace = head
+            for name, value in (
+                ("agent", agent), ("model", model), ("sim_time", sim_time), ("summary", summary),
+                ("cache_hit", True), ("cache_key", key), ("usage", {"input_tokens": 0, "output_tokens": 0}),
+                ("cost_usd", 0.0), ("latency_ms", latency), ("orders", orders), ("model_calls", 0),
+                ("payload", {"recorded_usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
+                             "recorded_cost_usd": cost, "trace_path": trace}),
+                ("miss_reasons", ()), ("error", None),
+            ):
+                state.setdefault(name, value)
+        if recorded:
+            loader = state.pop("_loader", None)
+            if loader is not None:
+                for name, value in loader[0](*loader[1:]).items():
+                    state.setdefault(name, value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (AgentRunResult, tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
+
+
+for _field in dataclasses.fields(AgentRunResult):
+    setattr(ReplayedRunResult, _field.name, _Lazy(_field.name))
+del _field

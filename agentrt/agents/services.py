@@ -188,6 +188,19 @@ class AgentServices:
             for code in warnings:
                 t["warnings"][code] = t["warnings"].get(code, 0) + 1
 
+    def record_hit(self, row: dict[str, Any] | None, *, warnings: list[str], orders: int) -> None:
+        """:meth:`record_run` for a cache hit, which spends no model call, tool call, token or dollar."""
+        with self._lock:
+            if row is not None:
+                self.run_rows.append(row)
+            t = self.totals
+            t["runs"] += 1
+            t["orders"] += orders
+            if warnings:
+                counts = t["warnings"]
+                for code in warnings:
+                    counts[code] = counts.get(code, 0) + 1
+
     def backtest_budget_warnings(self) -> list[Any]:
         """``budget_exceeded`` warnings for the whole run (given once, when first exceeded)."""
         budget = self.budget

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import bisect
 import math
+import struct
 from collections.abc import Sequence
 
+from agentrt.agents.probe import pack_text
 from agentrt.broker.base import BrokerListener, OrderRecords
 from agentrt.calendars import Sessions
 from agentrt.data.feed import MarketData
@@ -42,6 +44,9 @@ from agentrt.domain.assets import Asset, AssetType
 from agentrt.domain.fees import total_fee
 
 _EPS = 1e-9
+_PROBE_HEAD = struct.Struct("<dd?I").pack
+_PROBE_POSITION = struct.Struct("<dd").pack
+_PROBE_NO_ORDERS = pack_text("[]")
 _CASH_SETTLED = frozenset({"SPX", "NDX", "RUT", "VIX", "XSP", "DJX"})
 
 
@@ -94,6 +99,7 @@ class SimBroker(OrderRecords):
         self.cash_events: list[CashEvent] = []
         self.total_fees = 0.0
         self.holds_options = False  # set on the first option fill; lets the engine skip expiry checks
+        self._probe_tokens: dict[Asset, bytes] = {}
 
     # -- account ---------------------------------------------------------------------------
     @property
@@ -120,6 +126,35 @@ class SimBroker(OrderRecords):
 
     def portfolio_value(self) -> float:
         return self._cash + self.positions_value()
+
+    def state_probe(self) -> bytes:
+        """The raw account state an agent's snapshot (:func:`agentrt.agents.state.snapshot`) is
+        rendered from, packed for replay probes (:mod:`agentrt.agents.probe`): cash, every
+        non-zero position (asset, quantity, average price) in book order, every active order
+        with the fields the snapshot shows, and the portfolio value. The value is left out
+        when every position is priced from fingerprinted market data (then the probe's data
+        part fixes the prices, and with them the value). Keep it in step with the snapshot."""
+        pack = _PROBE_POSITION
+        tokens = self._probe_tokens
+        covers = getattr(self.md, "probe_covers", None)
+        priced = covers is not None
+        chunks = []
+        for asset, pos in self._positions.items():
+            quantity = pos.quantity
+            if quantity:
+                token = tokens.get(asset)
+                if token is None:
+                    token = tokens[asset] = pack_text(repr(asset))
+                chunks.append(token + pack(quantity, pos.avg_fill_price or 0.0))
+                if priced and not covers(asset):
+                    priced = False
+        head = _PROBE_HEAD(self._cash, 0.0 if priced else self.portfolio_value(), priced, len(chunks))
+        if not self._active:
+            return head + b"".join(chunks) + _PROBE_NO_ORDERS
+        orders = repr([(o.identifier, repr(o.asset), str(getattr(o.side, "value", o.side)), o.quantity,
+                        str(getattr(o.order_type, "value", o.order_type)), str(getattr(o.status, "value", o.status)),
+                        o.limit_price, o.stop_price) for o in self._active])
+        return head + b"".join(chunks) + pack_text(orders)
 
     def cash_event(self, amount: float, *, cash_event_type: str, reason: str = "",
                    is_external_cash_flow: bool = False) -> CashEvent:

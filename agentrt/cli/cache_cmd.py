@@ -47,7 +47,7 @@ def stats(cache_dir: Path = _DIR, as_json: bool = typer.Option(False, "--json", 
         ctable.add_row(kind, f"{count:,}")
     console.print(ctable)
     console.print(f"runs recorded {runs['oldest'] or '-'} .. {runs['newest'] or '-'}; "
-                  f"quarantined rows: {info['quarantined']}")
+                  f"probes (warm-rerun index): {runs.get('probes', 0):,}; quarantined rows: {info['quarantined']}")
 
 
 @cache_app.command("verify")
@@ -56,7 +56,8 @@ def verify(cache_dir: Path = _DIR,
     """Recompute every hash; report corrupt rows and move them to the quarantine table."""
     with _open(cache_dir) as store:
         report = store.verify(quarantine=not no_quarantine)
-    typer.echo(f"checked {report.checked_runs:,} runs and {report.checked_calls:,} calls in {report.path}")
+    typer.echo(f"checked {report.checked_runs:,} runs, {report.checked_calls:,} calls and "
+               f"{report.checked_probes:,} probes in {report.path}")
     typer.echo(f"sqlite integrity: {report.integrity}")
     for problem in report.problems:
         typer.echo(f"  corrupt {problem.table} row {problem.key}: {problem.reason}")
@@ -79,7 +80,8 @@ def merge(other: Path = typer.Argument(..., help="Another replay.sqlite (or the 
         except ReplayStoreError as exc:
             _fail(str(exc))
     typer.echo(f"merged {report.source}: {report.runs_added:,} runs and {report.calls_added:,} calls added, "
-               f"{report.runs_identical + report.calls_identical:,} already present")
+               f"{report.runs_identical + report.calls_identical:,} already present; "
+               f"{report.probes_added:,} probes indexed")
     for conflict in report.conflicts:
         typer.echo(f"  conflict in {conflict.table} {conflict.key}: kept the local value")
     for problem in report.invalid:

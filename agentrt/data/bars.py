@@ -58,6 +58,15 @@ class BarSeries:
             fps = self._fingerprints = _row_fingerprints(self).tolist()
         return f"{count}:{fps[count - 1]:016x}"
 
+    def fingerprint_value(self, count: int) -> int:
+        """The running digest :meth:`fingerprint` renders (0 for no bars): for replay probes."""
+        if count <= 0:
+            return 0
+        fps = self._fingerprints
+        if fps is None:
+            fps = self._fingerprints = _row_fingerprints(self).tolist()
+        return fps[count - 1]
+
     def visible_count(self, now_ns: int) -> int:
         """Number of bars closed at or before `now_ns` (memoised: the clock asks the same time often)."""
         if now_ns != self._cursor_ns:
@@ -75,7 +84,8 @@ _MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB866
         0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB)
 
 
-def _row_fingerprints(s: BarSeries) -> np.ndarray:
+def row_hashes(s: BarSeries) -> np.ndarray:
+    """One mixed 64-bit hash per bar of `s` (its times and OHLCV, bit for bit)."""
     h = np.zeros(len(s), dtype=np.uint64)
     cols = (s.start_ns, s.end_ns, s.open, s.high, s.low, s.close, s.volume)
     with np.errstate(over="ignore"):
@@ -84,7 +94,11 @@ def _row_fingerprints(s: BarSeries) -> np.ndarray:
             h ^= h >> np.uint64(31)
             h *= np.uint64(0xBF58476D1CE4E5B9)
             h ^= h >> np.uint64(29)
-        return np.cumsum(h, dtype=np.uint64)
+    return h
+
+
+def _row_fingerprints(s: BarSeries) -> np.ndarray:
+    return np.cumsum(row_hashes(s), dtype=np.uint64)
 
 
 class Bars:

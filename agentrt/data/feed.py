@@ -8,6 +8,9 @@ so look-ahead is impossible by construction.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from typing import Any
+
 import numpy as np
 
 from agentrt.calendars import Sessions
@@ -76,6 +79,8 @@ class MarketData:
         self._fp_now = -1
         self._fp_json = ""
         self._fp_parts: tuple | None = None
+        self._fp_timeline: tuple | None = None
+        self._fp_covers: dict | None = None
 
     # -- resolution -----------------------------------------------------------------------
     def asset(self, value: Asset | str) -> Asset:
@@ -152,6 +157,13 @@ class MarketData:
         now = self.clock.now_ns
         if self._fp_now == now:
             return self._fp_json
+        source, entries = self._fingerprint_parts()
+        bars = ",".join(f'{name}:"{s.fingerprint(s.visible_count(now))}"' for name, s in entries)
+        self._fp_json = text = f'{{"bars":{{{bars}}},"source":{source}}}'
+        self._fp_now = now
+        return text
+
+    def _fingerprint_parts(self) -> tuple[str, list[tuple[str, BarSeries]]]:
         parts = self._fp_parts
         if parts is None:
             import json
@@ -164,11 +176,67 @@ class MarketData:
                 except (DataError, KeyError, ValueError):
                     continue
             parts = self._fp_parts = (encode(self.source.describe()), entries)
-        source, entries = parts
-        bars = ",".join(f'{name}:"{s.fingerprint(s.visible_count(now))}"' for name, s in entries)
-        self._fp_json = text = f'{{"bars":{{{bars}}},"source":{source}}}'
-        self._fp_now = now
-        return text
+        return parts
+
+    def fingerprint_static(self) -> bytes:
+        """The parts of :meth:`fingerprint_json` fixed for the run (source, symbols), for replay probes."""
+        source, entries = self._fingerprint_parts()
+        return f'[{source},[{",".join(name for name, _ in entries)}]]'.encode()
+
+    def probe_covers(self, asset: Asset) -> bool:
+        """Whether ``last_price(asset)`` reads a series the fingerprint covers (for replay probes)."""
+        covered = self._fp_covers
+        if covered is None:
+            covered = self._fp_covers = {}
+        known = covered.get(asset)
+        if known is None:
+            _, entries = self._fingerprint_parts()
+            try:
+                series = self.series(self.asset(asset))
+            except (DataError, KeyError, ValueError):
+                known = False
+            else:
+                known = any(series is s for _, s in entries)
+            covered[asset] = known
+        return known
+
+    def fingerprint_probe(self) -> bytes:
+        """What :meth:`fingerprint_json` renders now, packed for replay probes
+        (:mod:`agentrt.agents.probe`) in 16 bytes, whatever the number of symbols.
+
+        Every bar of every fingerprinted symbol is one event at its end time; the probe is the
+        number of events visible now and the wrapping sum of their hashes (each bar's row hash
+        mixed with its symbol). Equal probes mean the same bars are visible in every symbol,
+        hence the same fingerprint; the cost is one bisect per call.
+        """
+        ends, sums, pack = self._probe_timeline()
+        i = bisect_right(ends, self.clock.now_ns)
+        return pack(i, sums[i])
+
+    def _probe_timeline(self) -> tuple[list[int], list[int], Any]:
+        timeline = self._fp_timeline
+        if timeline is None:
+            import hashlib
+            import struct
+
+            from agentrt.data.bars import row_hashes
+
+            _, entries = self._fingerprint_parts()
+            ends, values = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.uint64)]
+            with np.errstate(over="ignore"):
+                for name, series in entries:
+                    salt = np.uint64(int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little"))
+                    h = row_hashes(series) ^ salt
+                    h *= np.uint64(0x94D049BB133111EB)
+                    h ^= h >> np.uint64(32)
+                    ends.append(series.end_ns)
+                    values.append(h)
+                all_ends = np.concatenate(ends)
+                order = np.argsort(all_ends, kind="stable")
+                sums = np.concatenate([np.zeros(1, dtype=np.uint64),
+                                       np.cumsum(np.concatenate(values)[order], dtype=np.uint64)])
+            timeline = self._fp_timeline = (all_ends[order].tolist(), sums.tolist(), struct.Struct("<QQ").pack)
+        return timeline
 
     def coverage(self) -> tuple[str, str] | None:
         """First and last dates over every symbol the source lists (for range checks)."""

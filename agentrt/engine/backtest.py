@@ -336,6 +336,21 @@ class _Loop:
             raise _Crash(exc) from exc
 
     def run(self) -> None:
+        """Run every session. Objects alive before the loop (data, modules, the strategy) are
+        frozen out of the cyclic garbage collector meanwhile: the loop's short-lived objects
+        are still collected, but a full collection no longer walks the whole heap mid-run."""
+        import gc
+
+        freeze = gc.isenabled() and gc.get_freeze_count() == 0  # never undo a freeze we did not make
+        if freeze:
+            gc.freeze()
+        try:
+            self._run()
+        finally:
+            if freeze:
+                gc.unfreeze()
+
+    def _run(self) -> None:
         t0 = time.perf_counter()
         strategy, ctx = self.strategy, self.ctx
         clock, broker, recorder = ctx.clock, ctx.broker, ctx.recorder
@@ -394,7 +409,7 @@ class _Loop:
                 if tstats:
                     snapshot = {"portfolio_value": broker.portfolio_value(), "cash": broker.cash}
                 if traced:
-                    it = begin_iteration(clock.now())
+                    it = begin_iteration(clock.now)
                     try:
                         call(iterate)
                     finally:

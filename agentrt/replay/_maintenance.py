@@ -35,32 +35,54 @@ def verify_cache(db: Database, path: Path, *, quarantine: bool) -> VerifyReport:
             reason = _rows.check_row(table, row)
             if reason is not None:
                 problems.append(VerifyProblem(table, str(row.get("key")), reason))
+    bad_runs = {p.key for p in problems if p.table == "runs"}
+    for row in iter_rows(db.conn, "SELECT * FROM run_probes"):
+        checked["run_probes"] = checked.get("run_probes", 0) + 1
+        reason = _probe_problem(db, row, bad_runs)
+        if reason is not None:
+            problems.append(VerifyProblem("run_probes", str(row.get("probe")), reason))
     moved = _quarantine(db, problems) if quarantine and problems else 0
     return VerifyReport(
         path=str(path),
         checked_runs=checked["runs"],
         checked_calls=checked["calls"],
+        checked_probes=checked.get("run_probes", 0),
         problems=tuple(problems),
         quarantined=moved,
         integrity=integrity,
     )
 
 
+def _probe_problem(db: Database, row: dict[str, Any], bad_runs: set[str]) -> str | None:
+    key = str(row.get("key"))
+    if key in bad_runs:
+        return f"its run {key} failed verification"
+    run = next(iter_rows(db.conn, "SELECT * FROM runs WHERE key = ?", (key,)), None)
+    return _rows.check_probe_row(row, run)
+
+
 def _quarantine(db: Database, problems: Sequence[VerifyProblem]) -> int:
     moved = 0
+    bad_runs = {p.key for p in problems if p.table == "runs"}
     db.execute("BEGIN IMMEDIATE")
     try:
         for problem in problems:
             # Re-read under the write lock: another process may have rewritten the row.
-            sql = f"SELECT * FROM {problem.table} WHERE key = ?"
+            pk = _rows.PRIMARY_KEYS[problem.table]
+            sql = f"SELECT * FROM {problem.table} WHERE {pk} = ?"
             row = next(iter_rows(db.conn, sql, (problem.key,)), None)
-            if row is None or _rows.check_row(problem.table, row) is None:
+            if row is None:
+                continue
+            if problem.table == "run_probes":
+                if _probe_problem(db, row, bad_runs) is None:
+                    continue
+            elif _rows.check_row(problem.table, row) is None:
                 continue
             db.conn.execute(
                 "INSERT INTO quarantine (table_name, key, row, reason, at) VALUES (?, ?, ?, ?, ?)",
                 (problem.table, problem.key, _rows.row_json(row), problem.reason, _rows.now_utc()),
             )
-            db.conn.execute(f"DELETE FROM {problem.table} WHERE key = ?", (problem.key,))
+            db.conn.execute(f"DELETE FROM {problem.table} WHERE {pk} = ?", (problem.key,))
             moved += 1
         db.execute("COMMIT")
     except BaseException:
@@ -106,6 +128,12 @@ def merge_cache(
                 added, identical = _merge_batch(db, table, batch, conflicts, invalid)
                 counts[table][0] += added
                 counts[table][1] += identical
+        probes_added = 0
+        if "run_probes" in _tables(other):  # caches written before m004 have none
+            columns = ", ".join(_rows.PROBE_COLUMNS)
+            rows = _read(other, source, f"SELECT {columns} FROM run_probes ORDER BY probe")
+            for batch in _batched(rows, _MERGE_BATCH):
+                probes_added += _merge_probes(db, batch, invalid)
     finally:
         other.close()
     return MergeReport(
@@ -116,7 +144,38 @@ def merge_cache(
         calls_identical=counts["calls"][1],
         conflicts=tuple(conflicts),
         invalid=tuple(invalid),
+        probes_added=probes_added,
     )
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _merge_probes(db: Database, batch: list[dict[str, Any]], invalid: list[VerifyProblem]) -> int:
+    """Copy probe rows that check out against the run they point to *here* (merged or local).
+
+    A probe already present is kept as it is: a probe names one set of raw inputs, and the
+    same inputs always give the same run, so two caches cannot disagree on a sound probe.
+    """
+    columns = _rows.PROBE_COLUMNS
+    insert = f"INSERT OR IGNORE INTO run_probes ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    added = 0
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for row in batch:
+            run = next(iter_rows(db.conn, "SELECT * FROM runs WHERE key = ?", (str(row.get("key")),)), None)
+            reason = _rows.check_probe_row(row, run)
+            if reason is not None:
+                if run is not None:  # a probe of a run that was not merged (conflict, invalid) is just left out
+                    invalid.append(VerifyProblem("run_probes", str(row.get("probe")), reason))
+                continue
+            added += db.conn.execute(insert, [row[c] for c in columns]).rowcount
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+    return added
 
 
 def _merge_batch(

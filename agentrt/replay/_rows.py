@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from agentrt.replay.entries import CallEntry, RunEntry
-from agentrt.replay.hashing import verify_hash
+from agentrt.replay.hashing import canonical_json, verify_hash
 
 RUN_COLUMNS = (
     "key",
@@ -34,7 +34,25 @@ CALL_COLUMNS = (
     "created_at",
     "value_hash",
 )
-COLUMNS = {"runs": RUN_COLUMNS, "calls": CALL_COLUMNS}
+PROBE_COLUMNS = ("probe", "surface", "inputs", "key", "agent", "sim_time", "head", "created_at")
+HEAD_FIELDS = (
+    "key",
+    "sim_time",
+    "summary",
+    "tools",
+    "warnings",
+    "orders",
+    "model_calls",
+    "tool_calls",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "trace_path",
+)
+"""What a probe row's ``head`` holds, in order (every value as text; see :func:`encode_head`)."""
+_US = "\x1f"
+COLUMNS = {"runs": RUN_COLUMNS, "calls": CALL_COLUMNS, "run_probes": PROBE_COLUMNS}
+PRIMARY_KEYS = {"runs": "key", "calls": "key", "run_probes": "probe"}
 JSON_COLUMNS = {
     "runs": ("material", "result", "events", "orders"),
     "calls": ("request", "response"),
@@ -70,6 +88,93 @@ def run_value_json(result_json: str, events_json: str, orders_json: str) -> str:
 
 def call_value_json(response_json: str) -> str:
     return f'{{"response":{response_json}}}'
+
+
+def probe_head(
+    key: str,
+    sim_time: str,
+    result: Mapping[str, Any],
+    orders: Sequence[Any],
+    trace_path: str | None,
+    events: Any = None,
+) -> str:
+    """The head of a probe row for run ``key``: what a hit reports without reading the run.
+
+    ``events`` (the run's event list, or a callable returning it) is read only for runs
+    recorded before results counted their external tool calls.
+    """
+    external = result.get("external_tool_calls")
+    if external is None:
+        listed = events() if callable(events) else events
+        external = sum(
+            1 for e in listed or [] if isinstance(e, Mapping) and e.get("type") == "tool_call"
+            and e.get("kind") in ("custom", "mcp")
+        )
+    usage = result.get("usage") if isinstance(result.get("usage"), Mapping) else {}
+    calls = result.get("tool_calls") or []
+    warnings = result.get("warnings") or []
+    return encode_head([
+        str(key),
+        str(sim_time),
+        str(result.get("summary") or ""),
+        canonical_json([str(c.get("name", "")) if isinstance(c, Mapping) else str(c) for c in calls]),
+        canonical_json([str(w.get("code", "")) if isinstance(w, Mapping) else str(w) for w in warnings]),
+        str(len(orders)),
+        str(int(result.get("model_calls") or 0)),
+        str(int(external)),
+        str(int(usage.get("input_tokens") or 0)),
+        str(int(usage.get("output_tokens") or 0)),
+        repr(float(result.get("cost_usd") or 0.0)),
+        "" if trace_path is None else str(trace_path),
+    ])
+
+
+def encode_head(values: Sequence[str]) -> str:
+    """``values`` (texts, in ``HEAD_FIELDS`` order) joined by the unit separator, or as a JSON
+    list when one of them holds that character; :func:`decode_head` reads both."""
+    if any(_US in v for v in values):
+        return canonical_json(list(values))
+    return _US.join(values)
+
+
+def decode_head(head: str) -> list[str]:
+    """The texts of a head (see :func:`encode_head`)."""
+    return json.loads(head) if head[:1] == "[" else head.split(_US)
+
+
+def probe_row(surface: str, inputs: bytes, agent: str, head: str) -> tuple[Any, ...]:
+    """A ``run_probes`` row in ``PROBE_COLUMNS`` order."""
+    from agentrt.agents.probe import probe_id
+
+    key, sim_time = decode_head(head)[:2]
+    return (probe_id(surface, inputs), surface, bytes(inputs), key, agent, sim_time, head, now_utc())
+
+
+def check_probe_row(row: Mapping[str, Any], run: Mapping[str, Any] | None) -> str | None:
+    """Why a ``run_probes`` row fails verification against its run (``None`` when sound).
+
+    ``run`` is the run row it points to (raw columns), or None when that run is missing.
+    """
+    from agentrt.agents.probe import probe_id
+
+    surface, inputs = row.get("surface"), row.get("inputs")
+    if not isinstance(surface, str) or not isinstance(inputs, (bytes, bytearray, memoryview)):
+        return "surface or inputs missing or of the wrong type"
+    if row.get("probe") != probe_id(surface, bytes(inputs)):
+        return "probe does not match the hash of its surface and inputs (the row was changed after it was written)"
+    if run is None:
+        return f"its run {row.get('key')} is not in the cache"
+    if (run.get("agent"), run.get("sim_time")) != (row.get("agent"), row.get("sim_time")):
+        return "its agent and simulated time differ from those of its run"
+    try:
+        result, orders = json.loads(run["result"]), json.loads(run["orders"])
+        head = probe_head(run["key"], run["sim_time"], result, orders, run.get("trace_path"),
+                          events=lambda: json.loads(run["events"]))
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        return f"its run {row.get('key')} is unreadable ({exc})"
+    if row.get("head") != head:
+        return "head does not match its run (the row or the run was changed)"
+    return None
 
 
 def run_from_row(row: Sequence[Any]) -> RunEntry:

@@ -103,6 +103,8 @@ class VerifyReport:
     problems: tuple[VerifyProblem, ...]
     quarantined: int
     integrity: str
+    checked_probes: int = 0
+    """Rows of the probe index (``run_probes``) checked against their runs."""
 
     @property
     def ok(self) -> bool:
@@ -134,6 +136,8 @@ class MergeReport:
     calls_identical: int
     conflicts: tuple[MergeConflict, ...]
     invalid: tuple[VerifyProblem, ...]
+    probes_added: int = 0
+    """Probe index rows copied (they point to runs now in this cache; not counted in ``added``)."""
 
     @property
     def added(self) -> int:

@@ -107,6 +107,37 @@ def m003_quarantine(db: Database) -> None:
     )
 
 
+@_migration
+def m004_run_probes(db: Database) -> None:
+    """Create ``run_probes``: the index a warm rerun finds its runs by without computing keys.
+
+    A probe is a run's *surface* (hash of what is fixed between runs: agent, model, prompt,
+    tools, data source, task, context) and its raw *inputs* (packed bytes of the simulated
+    time, account state and visible data; see :mod:`agentrt.agents.probe`); ``probe`` is the
+    hash of both. Each row points to the run (``key``) those inputs produce and carries the
+    run's *head*, what a hit reports before anything reads the recorded answer, in one text
+    column. Rows are stored in (agent, surface, simulated time) order, so a rerun reads its
+    agent's index in one range scan. ``verify`` recomputes ``probe`` and re-derives the head
+    from the run.
+    """
+    db.execute(
+        """
+        CREATE TABLE run_probes (
+            probe TEXT NOT NULL UNIQUE,
+            surface TEXT NOT NULL,
+            inputs BLOB NOT NULL,
+            key TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            sim_time TEXT NOT NULL,
+            head TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (agent, surface, sim_time, probe)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX idx_run_probes_key ON run_probes (key)")
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 """Number of migrations this version of agentrt knows; a cache at this version is current."""
 

@@ -34,7 +34,6 @@ class ReplayCounters:
 
     def record_hit(
         self,
-        *,
         model_calls: int = 0,
         tool_calls: int = 0,
         tokens: int = 0,

@@ -57,6 +57,11 @@ _GET_RUN_SQL = f"SELECT {', '.join(_rows.RUN_COLUMNS)} FROM runs WHERE key = ?"
 _RUNS_FROM_SQL = (
     f"SELECT {', '.join(_rows.RUN_COLUMNS)} FROM runs WHERE agent = ? AND substr(sim_time, 1, 10) >= ?"
 )
+_PUT_PROBE_SQL = (
+    f"INSERT OR REPLACE INTO run_probes ({', '.join(_rows.PROBE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_rows.PROBE_COLUMNS))})"
+)
+_PROBES_FROM_SQL = "SELECT inputs, head FROM run_probes WHERE agent = ? AND surface = ? AND sim_time >= ?"
 _GET_CALL_SQL = f"SELECT {', '.join(_rows.CALL_COLUMNS)} FROM calls WHERE key = ?"
 _PUT_RUN_SQL = (
     f"INSERT OR REPLACE INTO runs ({', '.join(_rows.RUN_COLUMNS)}) "
@@ -152,6 +157,11 @@ class ReplayStore:
             )
         return self._db
 
+    @property
+    def is_open(self) -> bool:
+        """Whether this process can use the store (it is not closed and was opened here)."""
+        return self._db is not None and self._pid == os.getpid()
+
     def close(self) -> None:
         """Close the database connection; further use raises :class:`ReplayStoreError`."""
         with self._lock:
@@ -216,11 +226,14 @@ class ReplayStore:
         events: Sequence[Any],
         orders: Sequence[Any],
         trace_path: str | Path | None = None,
+        probe: tuple[str, bytes] | None = None,
     ) -> None:
         """Store (or replace, for refresh mode) a run under ``key`` and commit at once.
 
         ``key`` must equal :meth:`run_key` of ``material``; ``result``, ``events`` and
-        ``orders`` must be canonical-JSON encodable.
+        ``orders`` must be canonical-JSON encodable. ``probe`` (the run's ``(surface, inputs)``,
+        see :mod:`agentrt.agents.probe`) is indexed in the same transaction, so a rerun with
+        the same inputs finds the run without computing its key.
         """
         material_json = canonical_json(material)
         _check_key(key, hash_canonical_text(material_json), "run_key(material)")
@@ -244,8 +257,67 @@ class ReplayStore:
             None if runtime_version is None else str(runtime_version),
             hash_canonical_text(_rows.run_value_json(result_json, events_json, orders_json)),
         )
+        probe_row = None
+        if probe is not None:
+            head = _rows.probe_head(key, row[2], result, orders, row[8], events)
+            probe_row = _rows.probe_row(probe[0], probe[1], agent, head)
         with self._lock:
-            self.db.execute(_PUT_RUN_SQL, row)
+            db = self.db
+            if probe_row is None:
+                db.execute(_PUT_RUN_SQL, row)
+                return
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.conn.execute(_PUT_RUN_SQL, row)
+                db.conn.execute(_PUT_PROBE_SQL, probe_row)
+                db.execute("COMMIT")
+            except BaseException:
+                db.rollback()
+                raise
+
+    # -- probes (the warm-rerun index) -------------------------------------------------
+
+    def put_probe(self, surface: str, inputs: bytes, entry: RunEntry) -> None:
+        """Index ``entry`` under the probe ``(surface, inputs)``: a rerun found it by key this
+        time and finds it by probe next time."""
+        head = _rows.probe_head(entry.key, entry.sim_time, entry.result, entry.orders, entry.trace_path,
+                                lambda: entry.events)
+        with self._lock:
+            self.db.execute(_PUT_PROBE_SQL, _rows.probe_row(surface, inputs, entry.agent, head))
+
+    def prefetch_probes(self, agent: str, surface: str, *, since: str) -> dict[bytes, str]:
+        """The probe index of ``agent`` at ``surface`` from simulated date ``since`` (YYYY-MM-DD)
+        on, in one range scan: ``{inputs: head}`` (see :func:`agentrt.replay._rows.decode_head`)."""
+        with self._lock:
+            rows = self.db.conn.execute(_PROBES_FROM_SQL, (agent, surface, since)).fetchall()
+        return dict(rows)
+
+    def load_result(self, key: str) -> dict[str, Any]:
+        """The recorded result of run ``key`` (what a lazily read cache hit asks for)."""
+        with self._lock:
+            row = self.db.conn.execute("SELECT result FROM runs WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise ReplayStoreError(
+                f"run {key} left replay cache {self.path} while a backtest was replaying it "
+                "(`agentrt cache clear` or verify in another process?); run the backtest again"
+            )
+        try:
+            result: dict[str, Any] = json.loads(row[0])
+        except (TypeError, ValueError) as exc:
+            raise self._unreadable("runs", key, exc) from exc
+        return result
+
+    def load_orders(self, key: str) -> list[Any] | None:
+        """The recorded order intents of run ``key``, or None when the run is not in the cache."""
+        with self._lock:
+            row = self.db.conn.execute("SELECT orders FROM runs WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            orders: list[Any] = json.loads(row[0])
+        except (TypeError, ValueError) as exc:
+            raise self._unreadable("runs", key, exc) from exc
+        return orders
 
     # -- calls -----------------------------------------------------------------------
 
@@ -348,6 +420,7 @@ class ReplayStore:
                 "SELECT min(created_at), max(created_at) FROM calls"
             ).fetchone()
             quarantined = conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+            probes = conn.execute("SELECT count(*) FROM run_probes").fetchone()[0]
         size = sum(p.stat().st_size for p in (self.path, *sidecars(self.path)) if p.exists())
         return {
             "path": str(self.path),
@@ -358,6 +431,7 @@ class ReplayStore:
                 "by_agent": runs_by_agent,
                 "oldest": run_span[0],
                 "newest": run_span[1],
+                "probes": probes,
             },
             "calls": {
                 "total": sum(sum(names.values()) for names in calls_by_kind.values()),
@@ -400,7 +474,8 @@ class ReplayStore:
         ``agent`` limits the deletion to that agent's runs (calls are shared between
         agents and are kept); ``before`` deletes only entries whose simulated time is
         earlier than it (ISO 8601, compared as instants so UTC offsets are honoured).
-        With neither, every run and call is deleted. Quarantined rows are never deleted.
+        With neither, every run and call is deleted. Quarantined rows are never deleted;
+        the probe index rows of deleted runs go with them (they are not counted).
         """
         conditions: list[str] = []
         params: list[Any] = []
@@ -423,6 +498,8 @@ class ReplayStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 deleted = db.conn.execute(f"DELETE FROM runs WHERE {run_where}", params).rowcount
+                # probe rows index runs: the ones whose run went go with it
+                db.conn.execute("DELETE FROM run_probes WHERE key NOT IN (SELECT key FROM runs)")
                 if agent is None:
                     deleted += db.conn.execute(
                         f"DELETE FROM calls WHERE {call_where}", params

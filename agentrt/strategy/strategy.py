@@ -19,6 +19,12 @@ _HOOKS = ("before_market_opens", "before_market_closes", "after_market_closes", 
           "on_canceled_order", "trace_stats", "on_bot_crash", "before_starting_trading")
 
 
+# What agentrt.agents.state.snapshot and the data fingerprint read from a strategy; a subclass
+# overriding any of them gets no replay probes (its snapshot may differ from the engine's state).
+_SNAPSHOT_READS = ("get_positions", "get_orders", "cash", "portfolio_value", "get_datetime",
+                   "_data_fingerprint_json")
+
+
 class StrategyError(RuntimeError):
     """A strategy was defined or used in a way that cannot work; the message says how to fix it."""
 
@@ -341,6 +347,40 @@ class Strategy:
         ctx = self._ctx
         fp = getattr(ctx.data, "fingerprint_json", None) if ctx is not None else None
         return fp() if fp is not None else None
+
+    def _agent_probe_source(self):
+        """``(static bytes, dynamic)`` for replay probes (:mod:`agentrt.agents.probe`), or None.
+
+        Only a simulated run whose broker and data can pack the raw inputs of the agent state
+        snapshot and data fingerprint qualifies, and only when this class reads its account
+        and data through the engine (it overrides none of the reads the snapshot makes).
+        """
+        ctx = self._ctx
+        if ctx is None or not getattr(ctx.clock, "is_simulated", False):
+            return None
+        cls = type(self)
+        if any(getattr(cls, name) is not getattr(Strategy, name) for name in _SNAPSHOT_READS):
+            return None
+        state = getattr(ctx.broker, "state_probe", None)
+        data = ctx.data
+        timeline = getattr(data, "_probe_timeline", None)
+        if state is None or timeline is None:
+            return None
+        import struct
+        from bisect import bisect_right
+
+        clock = ctx.clock
+        ends, sums, _ = timeline()
+        pack = struct.Struct("<qQQ").pack
+        static = f"tz={clock.tz}\n".encode() + data.fingerprint_static()
+
+        def dynamic() -> bytes:
+            # the simulated time, then MarketData.fingerprint_probe() inlined, then the account
+            now = clock.now_ns
+            i = bisect_right(ends, now)
+            return pack(now, i, sums[i]) + state()
+
+        return static, dynamic
 
     @property
     def _agent_services(self):

@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as _dt
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -180,22 +181,25 @@ class LazyIteration:
     """An ``iteration`` span that exists only if something inside the iteration is traced.
 
     The engine opens one per iteration (`begin_iteration`), which costs a timestamp; the span
-    itself is created — with the iteration's original start time, under the current (backtest)
-    span — the first time an agent run inside needs a parent (`iteration_context`). A bar whose
-    agent runs were all served from the replay cache therefore costs no span at all.
+    itself is created — with the iteration's original start time, under the context current
+    when the iteration began — the first time an agent run inside needs a parent
+    (`iteration_context`). A bar whose agent runs were all served from the replay cache
+    therefore costs no span at all. ``sim_time`` may be a zero-argument callable (the
+    engine passes its clock's ``now``), read only when the span is made.
     """
 
-    __slots__ = ("sim_time", "start_ns", "span", "parent")
+    __slots__ = ("_sim_time", "start_ns", "span", "parent")
 
-    def __init__(self, sim_time: _dt.datetime) -> None:
-        import time
-
-        from opentelemetry import context as otel_context
-
-        self.sim_time = sim_time
+    def __init__(self, sim_time: _dt.datetime | Callable[[], _dt.datetime], parent: Any = None) -> None:
+        self._sim_time = sim_time
         self.start_ns = time.time_ns()
         self.span: Any = None
-        self.parent = otel_context.get_current()
+        self.parent = parent if parent is not None else _otel_context().get_current()
+
+    @property
+    def sim_time(self) -> _dt.datetime:
+        value = self._sim_time
+        return value() if callable(value) else value
 
     def activate(self) -> AbstractContextManager[Any]:
         tracer = _active_tracer()
@@ -214,20 +218,31 @@ class LazyIteration:
 
 
 _ITERATION = threading.local()
+_OTEL_CONTEXT: Any = None
 
 
-def begin_iteration(sim_time: _dt.datetime) -> LazyIteration | None:
+def _otel_context() -> Any:
+    global _OTEL_CONTEXT
+    if _OTEL_CONTEXT is None:
+        from opentelemetry import context
+
+        _OTEL_CONTEXT = context
+    return _OTEL_CONTEXT
+
+
+def begin_iteration(sim_time: _dt.datetime | Callable[[], _dt.datetime]) -> LazyIteration | None:
     """Start a lazy iteration span for this thread (None when tracing is off)."""
     if _active_tracer() is None:
         return None
-    it = LazyIteration(sim_time)
+    it = LazyIteration(sim_time, _otel_context().get_current())
     _ITERATION.current = it
     return it
 
 
 def end_iteration(it: LazyIteration | None) -> None:
     if it is not None:
-        it.end()
+        if it.span is not None:
+            it.span.end()
         if getattr(_ITERATION, "current", None) is it:
             _ITERATION.current = None
 

@@ -90,9 +90,9 @@ def test_lookup_indexes_are_pinned(tmp_path: Path) -> None:
 
 def test_migrations_are_ordered_and_schema_version_counts_them() -> None:
     names = [fn.__name__ for fn in MIGRATIONS]
-    assert names == ["m001_initial", "m002_lookup_indexes", "m003_quarantine"]
+    assert names == ["m001_initial", "m002_lookup_indexes", "m003_quarantine", "m004_run_probes"]
     assert names == sorted(names)
-    assert SCHEMA_VERSION == len(MIGRATIONS) == 3
+    assert SCHEMA_VERSION == len(MIGRATIONS) == 4
 
 
 def test_migrations_apply_once_and_reopening_applies_nothing(tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_a_partly_migrated_file_gets_only_the_missing_migrations(tmp_path: Path)
     db.close()
     ReplayStore(tmp_path).close()
     db = Database(tmp_path / "replay.sqlite")
-    assert applied_migrations(db) == ["m001_initial", "m002_lookup_indexes", "m003_quarantine"]
+    assert applied_migrations(db) == ["m001_initial", "m002_lookup_indexes", "m003_quarantine", "m004_run_probes"]
     assert db.table(MIGRATIONS_TABLE).get("m001_initial")["applied_at"] == "then"
 
 

@@ -181,7 +181,7 @@ def test_stats_counts_runs_by_agent_and_calls_by_kind_and_name(
     assert stats["calls"]["by_name"] == {"model": {"scripted": 1}, "tool": {"get_fred": 2}}
     assert stats["runs"]["oldest"] <= stats["runs"]["newest"]
     assert stats["size_bytes"] > 0
-    assert stats["schema_version"] == 3
+    assert stats["schema_version"] == 4
     assert stats["quarantined"] == 0
 
 

@@ -1,0 +1,97 @@
+"""Replay probes: find a recorded run from its raw inputs, without rendering its key.
+
+A run key (:class:`~agentrt.agents.caching.RunKeyer`) is the hash of canonical JSON: the
+state snapshot and the data fingerprint rendered as text (times in ISO 8601, money to the
+cent, one digest string per symbol). Rendering that text every bar costs more than the rest
+of a cache hit. A *probe* hashes the raw inputs the text is rendered from instead: the
+simulated time in nanoseconds, cash and portfolio value as IEEE doubles, each position and
+open order, and per symbol the number of visible bars and their running digest, packed
+with fixed widths and length prefixes so two different inputs never pack alike.
+
+The key is a function of exactly those inputs (plus the static parts both hash: agent,
+model, prompt, tool surface, data source, time zone, task and context), so equal probes
+mean equal keys. The cache indexes each recorded run under its probe (``run_probes``); a
+rerun with the same inputs finds the run by probe, and only a probe it does not know
+(changed state, another version, a cache written before probes) takes the long way:
+render, hash, look up by key, and index the probe for next time.
+
+Hosts opt in with ``_agent_probe_source()`` returning ``(static bytes, dynamic)``, where
+``dynamic()`` packs the current raw inputs; a backtest :class:`~agentrt.Strategy` on the
+simulated broker does, other hosts (live brokers, custom hosts) always take the long way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["PROBE_VERSION", "RunProber", "host_prober", "pack_text", "probe_id"]
+
+PROBE_VERSION = 1
+"""Version of the probe packing; part of every probe, so a new packing never matches an old one."""
+
+_LEN = struct.Struct("<I").pack
+
+
+def pack_text(text: str | bytes) -> bytes:
+    """``text`` with its length in front (so concatenations stay unambiguous)."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return _LEN(len(data)) + data
+
+
+class RunProber:
+    """Probes of one agent's runs on one host: ``(surface, inputs)``.
+
+    The *surface* is the hash of everything fixed between runs with the same task and
+    context (the agent's static key text, the host's static inputs, task and context); the
+    *inputs* are the host's packed raw inputs now, compared as bytes, never hashed on a hit.
+    ``static_text`` is :attr:`RunKeyer.static_text`, ``host_static`` and ``dynamic`` come
+    from the host's ``_agent_probe_source()``.
+    """
+
+    __slots__ = ("_base", "_plain", "inputs", "_last")
+
+    def __init__(self, static_text: str, host_static: bytes, dynamic: Callable[[], bytes]) -> None:
+        base = hashlib.sha256(f"agentrt-probe/{PROBE_VERSION}\n".encode())
+        base.update(pack_text(static_text))
+        base.update(pack_text(host_static))
+        self._base = base
+        plain = base.copy()
+        plain.update(b"\x00")
+        self._plain = "sha256:" + plain.hexdigest()
+        self.inputs: Callable[[], bytes] = dynamic
+        """The packed raw inputs now."""
+        self._last: tuple[Any, str] = (None, "")
+
+    def surface(self, task: str | None, context_json: Any) -> str:
+        """The surface of a run with ``task`` and ``context_json`` (the JSON form of the context)."""
+        if task is None and context_json is None:
+            return self._plain
+        from agentrt.replay.hashing import canonical_json
+
+        text = canonical_json([task, context_json])
+        last = self._last
+        if last[0] == text:
+            return last[1]
+        h = self._base.copy()
+        h.update(b"\x01" + pack_text(text))
+        surface = "sha256:" + h.hexdigest()
+        self._last = (text, surface)
+        return surface
+
+
+def probe_id(surface: str, inputs: bytes) -> str:
+    """The id a probe is stored under: the hash of its surface and inputs (``verify`` recomputes it)."""
+    return "sha256:" + hashlib.sha256(pack_text(surface) + inputs).hexdigest()
+
+
+def host_prober(host: Any, static_text: str) -> RunProber | None:
+    """A :class:`RunProber` for ``host``, or None when the host cannot pack its inputs."""
+    source = getattr(host, "_agent_probe_source", None)
+    got = source() if source is not None else None
+    if got is None:
+        return None
+    host_static, dynamic = got
+    return RunProber(static_text, host_static, dynamic)
