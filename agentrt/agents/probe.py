@@ -2,22 +2,29 @@
 
 A run key (:class:`~agentrt.agents.caching.RunKeyer`) is the hash of canonical JSON: the
 state snapshot and the data fingerprint rendered as text (times in ISO 8601, money to the
-cent, one digest string per symbol). Rendering that text every bar costs more than the rest
-of a cache hit. A *probe* hashes the raw inputs the text is rendered from instead: the
-simulated time in nanoseconds, cash and portfolio value as IEEE doubles, each position and
-open order, and per symbol the number of visible bars and their running digest, packed
-with fixed widths and length prefixes so two different inputs never pack alike.
+cent, one digest string per symbol). Rendering and hashing that text every bar costs more
+than everything else a cache hit does. A *probe* is the raw inputs the text is rendered
+from instead, in two parts:
 
-The key is a function of exactly those inputs (plus the static parts both hash: agent,
-model, prompt, tool surface, data source, time zone, task and context), so equal probes
-mean equal keys. The cache indexes each recorded run under its probe (``run_probes``); a
-rerun with the same inputs finds the run by probe, and only a probe it does not know
-(changed state, another version, a cache written before probes) takes the long way:
-render, hash, look up by key, and index the probe for next time.
+- the *surface*: a hash of what is fixed between runs with the same task and context
+  (the agent's static key text: runtime, model, prompt, tool surface; the host's static
+  inputs: time zone, data source and symbols; the task and context);
+- the *inputs*: bytes packed by the host each run, with fixed widths and length prefixes so
+  two different inputs never pack alike: the simulated time in nanoseconds, the visible
+  market data (count and running digest of every bar closed by now, see
+  :meth:`MarketData.probe_timeline`), cash, each position, each open order, and the
+  portfolio value unless the positions' prices already follow from the data.
+
+The key is a function of exactly these, so equal probes mean equal keys
+(``tests/replay/test_probes.py`` checks it on randomly trading backtests). The cache
+indexes each recorded run under its probe (``run_probes``); a rerun fetches the index once
+per surface and finds each run by comparing bytes, never hashing on a hit. A probe it does
+not know (changed state, another version, a cache written before probes) takes the long
+way: render the key, look it up, and index the probe for next time.
 
 Hosts opt in with ``_agent_probe_source()`` returning ``(static bytes, dynamic)``, where
-``dynamic()`` packs the current raw inputs; a backtest :class:`~agentrt.Strategy` on the
-simulated broker does, other hosts (live brokers, custom hosts) always take the long way.
+``dynamic()`` packs the inputs now; a backtest :class:`~agentrt.Strategy` on the simulated
+broker does, other hosts (live brokers, custom hosts) always take the long way.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ so look-ahead is impossible by construction.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from typing import Any
 
 import numpy as np
@@ -200,20 +199,17 @@ class MarketData:
             covered[asset] = known
         return known
 
-    def fingerprint_probe(self) -> bytes:
-        """What :meth:`fingerprint_json` renders now, packed for replay probes
-        (:mod:`agentrt.agents.probe`) in 16 bytes, whatever the number of symbols.
+    def probe_timeline(self) -> tuple[list[int], list[int], Any]:
+        """What :meth:`fingerprint_json` renders, as a timeline for replay probes
+        (:mod:`agentrt.agents.probe`): ``(ends, sums, pack)``.
 
-        Every bar of every fingerprinted symbol is one event at its end time; the probe is the
-        number of events visible now and the wrapping sum of their hashes (each bar's row hash
-        mixed with its symbol). Equal probes mean the same bars are visible in every symbol,
-        hence the same fingerprint; the cost is one bisect per call.
+        Every bar of every fingerprinted symbol is one event at its end time; ``ends`` lists the
+        event times in order and ``sums[i]`` the wrapping 64-bit sum of the first ``i`` events'
+        hashes (each bar's row hash mixed with its symbol). With ``i = bisect_right(ends, now)``,
+        ``pack(now, i, sums[i])`` packs the data visible now in 24 bytes whatever the number of
+        symbols: equal packs mean the same bars are visible in every symbol, hence the same
+        fingerprint, and bars after ``now`` are not in it.
         """
-        ends, sums, pack = self._probe_timeline()
-        i = bisect_right(ends, self.clock.now_ns)
-        return pack(i, sums[i])
-
-    def _probe_timeline(self) -> tuple[list[int], list[int], Any]:
         timeline = self._fp_timeline
         if timeline is None:
             import hashlib
@@ -235,7 +231,7 @@ class MarketData:
                 order = np.argsort(all_ends, kind="stable")
                 sums = np.concatenate([np.zeros(1, dtype=np.uint64),
                                        np.cumsum(np.concatenate(values)[order], dtype=np.uint64)])
-            timeline = self._fp_timeline = (all_ends[order].tolist(), sums.tolist(), struct.Struct("<QQ").pack)
+            timeline = self._fp_timeline = (all_ends[order].tolist(), sums.tolist(), struct.Struct("<qQQ").pack)
         return timeline
 
     def coverage(self) -> tuple[str, str] | None:

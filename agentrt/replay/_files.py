@@ -82,8 +82,21 @@ def open_error(path: Path, exc: sqlite3.Error) -> ReplayStoreError:
 def iter_rows(
     conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
 ) -> Iterator[dict[str, Any]]:
-    """Stream the rows of ``sql`` as dicts keyed by column name."""
-    cursor = conn.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    for row in cursor:
-        yield dict(zip(names, row, strict=True))
+    """Stream the rows of ``sql`` as dicts keyed by column name.
+
+    Text that is not valid UTF-8 (a damaged row) comes back with its bad bytes as lone
+    surrogates instead of failing the whole scan, so verify can report and keep that row.
+    """
+    previous = conn.text_factory
+    conn.text_factory = _lenient_text
+    try:
+        cursor = conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield dict(zip(names, row, strict=True))
+    finally:
+        conn.text_factory = previous
+
+
+def _lenient_text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")

@@ -253,4 +253,5 @@ def row_json(row: Mapping[str, Any]) -> str:
             return {"$hex": bytes(value).hex()}
         raise TypeError(f"unexpected {type(value).__name__} in a cache row")
 
-    return json.dumps(dict(row), sort_keys=True, ensure_ascii=False, default=_default)
+    # ASCII escapes keep text that was not valid UTF-8 (lone surrogates after a lenient read)
+    return json.dumps(dict(row), sort_keys=True, ensure_ascii=True, default=_default)

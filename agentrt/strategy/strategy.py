@@ -363,19 +363,16 @@ class Strategy:
             return None
         state = getattr(ctx.broker, "state_probe", None)
         data = ctx.data
-        timeline = getattr(data, "_probe_timeline", None)
+        timeline = getattr(data, "probe_timeline", None)
         if state is None or timeline is None:
             return None
-        import struct
         from bisect import bisect_right
 
         clock = ctx.clock
-        ends, sums, _ = timeline()
-        pack = struct.Struct("<qQQ").pack
+        ends, sums, pack = timeline()
         static = f"tz={clock.tz}\n".encode() + data.fingerprint_static()
 
-        def dynamic() -> bytes:
-            # the simulated time, then MarketData.fingerprint_probe() inlined, then the account
+        def dynamic() -> bytes:  # the simulated time and the visible data, then the account
             now = clock.now_ns
             i = bisect_right(ends, now)
             return pack(now, i, sums[i]) + state()
