@@ -63,7 +63,7 @@ class Agent:
         self.model = model
         self.system_prompt = system_prompt
         self.effective_system_prompt = effective_system_prompt(system_prompt)
-        self.tools = tools
+        self.tools = tuple(tools)
         self.mcp_servers = mcp_servers
         self.toolbox = toolbox
         self.allow_trading = allow_trading
@@ -87,7 +87,8 @@ class Agent:
         self._keyer_specs: list[ToolSpec] | None = None
         self._run_prober: Any = None  # RunProber of the current keyer, False when the host has none
         self._prefetch: Any = None  # runs of this agent fetched ahead from the replay store
-        self._probes: dict[str, dict[bytes, str]] = {}  # the agent's probe index by surface, fetched ahead
+        self._hitters: dict[str, Any] = {}  # surface -> finder of hits by probe inputs (see _hitter)
+        self._fast: tuple[Any, Any, Any] | None = None  # (tools, hitter, inputs) of plain runs, see run()
         self._plan: tuple[Any, bool, bool] | None = None  # (services, serves hits, writes runs)
         self._trace_dirs: dict[str, bool] = {}
         self._running = False
@@ -176,6 +177,14 @@ class Agent:
         loop = self.manager._loop
         if self._running or (loop is not None and loop.in_loop_thread()):
             raise RuntimeError("an agent run cannot be started from inside another agent run's tool")
+        fast = self._fast
+        if fast is not None and task is None and context is None and fast[0] is self.tools:
+            # A rerun of a plain run (no task, no context) on the same tools and services: look its
+            # probe up straight away; anything else about the run was settled when `fast` was made.
+            hit = fast[1](fast[2](), time.perf_counter())
+            if hit is not None:
+                self.runs += 1
+                return hit
         self._running = True
         try:
             return self._run(task, context)
@@ -208,7 +217,12 @@ class Agent:
                         # A hit found by probe does no new work, so it opens no span: the recorded
                         # trace (referenced by the run index row) describes the run, and the backtest
                         # counts the hit. This keeps a fully cached backtest close to a plain one.
-                        hit = self._probe_hit(probe, store, services, started)
+                        hitter = self._hitters.get(probe[0])
+                        if hitter is None:
+                            hitter = self._hitters[probe[0]] = self._hitter(services, store, probe[0])
+                            if task is None and context is None and not mcp:
+                                self._fast = (self.tools, hitter, prober.inputs)
+                        hit = hitter(probe[1], started)
                         if hit is not None:
                             return hit
         sim_time: _dt.datetime = host.get_datetime()
@@ -293,58 +307,83 @@ class Agent:
         except Exception:  # logging must never break a run (e.g. a host without a recorder)
             pass
 
-    def _probe_hit(self, probe: tuple[str, bytes], store: Any, services: Any,
-                   started: float) -> AgentRunResult | None:
-        """The hit the probe index holds for ``probe``, or None (then the long way decides).
+    def _hitter(self, services: Any, store: Any, surface: str) -> Any:
+        """``hit(inputs, started)``: the cache hit recorded under probe ``(surface, inputs)``, or
+        None (then the long way decides). The agent's index at ``surface`` is fetched once.
 
-        Reads nothing but the prefetched probe row unless the run placed orders (those are
-        re-applied now, honestly: a refusal is a warning). The recorded answer is read only
-        if the strategy asks for it (:class:`ReplayedRunResult`). A hit spends no token, so
-        it cannot cross a budget and checks none.
+        A hit reads nothing but its probe row unless the run placed orders (those are re-applied
+        now, honestly: a refusal is a warning); the recorded answer is read only if the strategy
+        asks for it (:class:`ReplayedRunResult`). A hit spends no token, so it crosses no budget.
+        Runs once per bar in a warm rerun, so everything it needs is bound here.
         """
-        surface, inputs = probe
-        index = self._probes.get(surface)
-        if index is None:  # a rerun asks for its runs bar after bar: fetch them in one query
-            since = self.manager.host.get_datetime().date().isoformat()
-            index = self._probes[surface] = store.prefetch_probes(self.name, surface, since=since)
-        head = index.get(inputs)
-        if head is None:
+        host = self.manager.host
+        since = host.get_datetime().date().isoformat()
+        name, model, perf = self.name, self.model.name, time.perf_counter
+        counters, record, recorded = services.counters, services.record_hit, self._recorded_fields
+        traced, trace_exists = services.output_dir is not None, self._trace_exists
+        prefix = f"[agent {name}] {model} | cache hit | "
+        log = host.log_message
+        # Every probe row is parsed here in one pass (cheaper than parsing one row per bar
+        # between strategy code): what a hit reports, and its log line when no order is replayed.
+        index: dict[bytes, tuple[Any, ...]] = {}
+        for inputs, head in store.prefetch_probes(name, surface, since=since).items():
+            (key, sim_time, summary, tools, warnings, n_orders, model_calls, tool_calls, tokens_in, tokens_out,
+             cost, trace) = head.split(_US) if head[0] != "[" else json.loads(head)
+            codes = _names(warnings) if warnings != "[]" else []
+            line = (f"{prefix}{_count_names(tools)} tool calls | 0 orders"
+                    f"{', warnings: ' + ', '.join(codes) if codes else ''} | {summary}")
+            index[inputs] = (key, sim_time, summary, tools, codes, int(n_orders), int(model_calls), int(tool_calls),
+                             int(tokens_in), int(tokens_out), float(cost), trace or None, line)
+        find = index.get
+
+        def hit(inputs: bytes, started: float) -> AgentRunResult | None:
+            got = find(inputs)
+            if got is None:
+                return None
+            (key, sim_time, summary, tools, codes, n_orders, model_calls, tool_calls, tokens_in, tokens_out, cost,
+             trace, line) = got
+            trace_ok = trace_exists(trace)
+            if traced and not trace_ok:
+                return None  # the recorded trace is gone: the long way writes it again
+            orders: tuple[dict[str, Any], ...] = ()
+            refused: tuple[dict[str, Any], ...] = ()
+            if n_orders:
+                replayed = self._reapplied(store, key)
+                if replayed is None:
+                    return None  # the run left the cache after the index was fetched
+                orders, refused = replayed
+                codes = codes + [w["code"] for w in refused]
+                line = (f"{prefix}{_count_names(tools)} tool calls | {len(orders)} orders"
+                        f"{', warnings: ' + ', '.join(codes) if codes else ''} | {summary}")
+            if counters is not None:
+                counters.record_hit(model_calls, tool_calls, tokens_in + tokens_out, cost)
+            latency = (perf() - started) * 1000.0
+            result = ReplayedRunResult.make(
+                (name, model, sim_time, summary, key, latency, orders, tokens_in, tokens_out, cost,
+                 trace if trace_ok else None),
+                (recorded, store, key, refused),
+            )
+            record(_HitRow((sim_time, name, model, key, tools, len(orders), latency, codes, summary, trace))
+                   if traced else None, warnings=codes, orders=len(orders))
+            try:
+                log(line, color="yellow" if codes else None)
+            except Exception:  # logging must never break a run (e.g. a host without a recorder)
+                pass
+            return result
+
+        return hit
+
+    def _reapplied(self, store: Any, key: str) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]] | None:
+        """The recorded orders of run ``key`` re-applied now: (order views, refusal warnings)."""
+        intents = store.load_orders(key)
+        if intents is None:
             return None
-        (key, sim_time, summary, tools, warnings, n_orders, model_calls, tool_calls, input_tokens, output_tokens,
-         cost_usd, trace_path) = head.split(_US) if head[0] != "[" else json.loads(head)
-        trace_ok = self._trace_exists(trace_path)
-        if not trace_ok and services.output_dir is not None:
-            return None  # the recorded trace is gone: the long way writes it again
-        orders: tuple[dict[str, Any], ...] = ()
-        replay_warnings: tuple[dict[str, Any], ...] = ()
-        if n_orders != "0":
-            intents = store.load_orders(key)
-            if intents is None:
-                return None  # the run left the cache after the prefetch
+        running, self._running = self._running, True  # order callbacks must not start this agent again
+        try:
             views, refused = reapply_orders(self.manager.host, intents, source=f"agent:{self.name}")
-            orders, replay_warnings = tuple(views), tuple(w.to_dict() for w in refused)
-        input_tokens, output_tokens, cost = int(input_tokens), int(output_tokens), float(cost_usd)
-        counters = services.counters
-        if counters is not None:
-            counters.record_hit(int(model_calls), int(tool_calls), input_tokens + output_tokens, cost)
-        codes = _names(warnings) if warnings != "[]" else []
-        if replay_warnings:
-            codes += [w["code"] for w in replay_warnings]
-        n_tools = _count_names(tools)
-        latency = (time.perf_counter() - started) * 1000.0
-        model = self.model.name
-        trace = trace_path or None
-        result = ReplayedRunResult.make(
-            (self.name, model, sim_time, summary, key, latency, orders, input_tokens, output_tokens, cost,
-             trace if trace_ok else None),
-            (self._recorded_fields, store, key, replay_warnings),
-        )
-        row = None if services.output_dir is None else _HitRow(
-            (sim_time, self.name, model, key, tools, len(orders), latency, codes, summary, trace))
-        services.record_hit(row, warnings=codes, orders=len(orders))
-        self._log_line(cache_hit=True, model_calls=0, tool_calls=n_tools, orders=len(orders), codes=codes,
-                       summary=summary)
-        return result
+        finally:
+            self._running = running
+        return tuple(views), tuple(w.to_dict() for w in refused)
 
     def _recorded_fields(self, store: Any, key: str, replay_warnings: tuple[dict[str, Any], ...]) -> dict[str, Any]:
         """The lazy part of a probe hit (see :class:`ReplayedRunResult`), read from the cache."""
@@ -551,6 +590,8 @@ class Agent:
         return result, trace, events, [i.to_json() for i in recorder.ledger.intents]
 
     def close(self) -> None:
+        self._fast = None
+        self._hitters.clear()
         if self._runtime is not None:
             try:
                 self._runtime.close()
