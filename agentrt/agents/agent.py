@@ -219,9 +219,9 @@ class Agent:
                         # counts the hit. This keeps a fully cached backtest close to a plain one.
                         hitter = self._hitters.get(probe[0])
                         if hitter is None:
-                            hitter = self._hitters[probe[0]] = self._hitter(services, store, probe[0])
-                            if task is None and context is None and not mcp:
-                                self._fast = (self.tools, hitter, prober.inputs)
+                            since = host.get_datetime().date().isoformat()
+                            hitter = self._hitter_for(services, store, prober, probe[0], since,
+                                                      plain=task is None and context is None and not mcp)
                         hit = hitter(probe[1], started)
                         if hit is not None:
                             return hit
@@ -307,7 +307,28 @@ class Agent:
         except Exception:  # logging must never break a run (e.g. a host without a recorder)
             pass
 
-    def _hitter(self, services: Any, store: Any, surface: str) -> Any:
+    def prepare(self, *, since: str) -> None:
+        """Load this agent's replay index before the first bar of a rerun (the engine calls it,
+        as it loads market data, once the run is set up): a warm rerun then starts serving
+        hits at once. Does nothing unless the cache serves hits and holds probes of this agent;
+        agents with MCP servers load theirs on their first run (listing needs the server).
+        """
+        services = self._services()
+        services.open()
+        store = services.replay_store
+        if store is None or self.mcp_servers or not services.serves_from_cache() or not store.has_probes(self.name):
+            return
+        prober = self._prober(self._keyer([t.spec for t in self.tools]))
+        if prober:
+            self._hitter_for(services, store, prober, prober.surface(None, None), since, plain=True)
+
+    def _hitter_for(self, services: Any, store: Any, prober: Any, surface: str, since: str, *, plain: bool) -> Any:
+        hitter = self._hitters[surface] = self._hitter(services, store, surface, since)
+        if plain:  # run() looks plain runs up before anything else (see run)
+            self._fast = (self.tools, hitter, prober.inputs)
+        return hitter
+
+    def _hitter(self, services: Any, store: Any, surface: str, since: str) -> Any:
         """``hit(inputs, started)``: the cache hit recorded under probe ``(surface, inputs)``, or
         None (then the long way decides). The agent's index at ``surface`` is fetched once.
 
@@ -317,7 +338,6 @@ class Agent:
         Runs once per bar in a warm rerun, so everything it needs is bound here.
         """
         host = self.manager.host
-        since = host.get_datetime().date().isoformat()
         name, model, perf = self.name, self.model.name, time.perf_counter
         counters, record, recorded = services.counters, services.record_hit, self._recorded_fields
         traced, trace_exists = services.output_dir is not None, self._trace_exists

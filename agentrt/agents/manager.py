@@ -176,6 +176,11 @@ class AgentManager:
     def __repr__(self) -> str:
         return f"AgentManager({', '.join(self._agents) or 'no agents'})"
 
+    def prepare(self, *, since: str) -> None:
+        """Before the first bar: let every agent load its replay index (see :meth:`Agent.prepare`)."""
+        for agent in self._agents.values():
+            agent.prepare(since=since)
+
     # -- end of run -----------------------------------------------------------------------
     def close(self) -> None:
         """Close every agent's runtime (MCP sessions, DuckDB) and the event loop (idempotent)."""

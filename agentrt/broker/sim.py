@@ -20,6 +20,7 @@ Matching rules (documented in README "Fills"):
 from __future__ import annotations
 
 import bisect
+import hashlib
 import math
 import struct
 from collections.abc import Sequence
@@ -143,8 +144,8 @@ class SimBroker(OrderRecords):
             quantity = pos.quantity
             if quantity:
                 token = tokens.get(asset)
-                if token is None:
-                    token = tokens[asset] = pack_text(repr(asset))
+                if token is None:  # 128 bits of the asset's full description
+                    token = tokens[asset] = hashlib.sha256(repr(asset).encode()).digest()[:16]
                 chunks.append(token + pack(quantity, pos.avg_fill_price or 0.0))
                 if priced and not covers(asset):
                     priced = False

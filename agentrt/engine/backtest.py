@@ -271,6 +271,8 @@ def run_backtest(
         ctx.agent_services.open()  # tracing and the replay store, so the backtest span is the root
         loop.traced = ctx.agent_services.tracing is not None
     try:
+        if has_agents and ctx.agent_services is not None:
+            strategy._agents.prepare(since=str(sess.dates[0])[:10])  # replay indexes load like market data
         if loop.traced:
             from agentrt.telemetry.spans import backtest_span
 

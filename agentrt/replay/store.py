@@ -285,6 +285,11 @@ class ReplayStore:
         with self._lock:
             self.db.execute(_PUT_PROBE_SQL, _rows.probe_row(surface, inputs, entry.agent, head))
 
+    def has_probes(self, agent: str) -> bool:
+        """Whether any run of ``agent`` is indexed by probe (a rerun is likely)."""
+        with self._lock:
+            return self.db.conn.execute("SELECT 1 FROM run_probes WHERE agent = ? LIMIT 1", (agent,)).fetchone() is not None
+
     def prefetch_probes(self, agent: str, surface: str, *, since: str) -> dict[bytes, str]:
         """The probe index of ``agent`` at ``surface`` from simulated date ``since`` (YYYY-MM-DD)
         on, in one range scan: ``{inputs: head}`` (see :func:`agentrt.replay._rows.decode_head`)."""
