@@ -25,6 +25,9 @@ _SNAPSHOT_READS = ("get_positions", "get_orders", "cash", "portfolio_value", "ge
                    "_data_fingerprint_json")
 
 
+_LOG_LEVELS = {"red": "error", "yellow": "warning"}
+
+
 class StrategyError(RuntimeError):
     """A strategy was defined or used in a way that cannot work; the message says how to fix it."""
 
@@ -328,9 +331,10 @@ class Strategy:
                                detail_text)
 
     def log_message(self, message: str, color: str | None = None, broadcast: bool = False) -> None:
-        ctx = self._require()
-        level = {"red": "error", "yellow": "warning"}.get(color or "", "info")
-        ctx.recorder.log(ctx.clock, str(message), level, color=color)
+        ctx = self._ctx
+        if ctx is None:
+            ctx = self._require()  # raises with the fix
+        ctx.recorder.log(ctx.clock, str(message), _LOG_LEVELS.get(color, "info") if color else "info", color=color)
 
     # ---- agents ------------------------------------------------------------------------------
     @property
