@@ -289,20 +289,13 @@ class Agent:
         return result
 
     def _log(self, result: AgentRunResult) -> None:
-        self._log_line(cache_hit=result.cache_hit, model_calls=result.model_calls, tool_calls=len(result.tool_calls),
-                       orders=len(result.orders), codes=result.warning_codes, summary=result.summary,
-                       error=result.error is not None)
-
-    def _log_line(self, *, cache_hit: bool, model_calls: int, tool_calls: int, orders: int, codes: list[str],
-                  summary: str, error: bool = False) -> None:
-        status = "cache hit" if cache_hit else f"{model_calls} model calls"
-        warn = f", warnings: {', '.join(codes)}" if codes else ""
-        color = "red" if error else ("yellow" if codes else None)
+        status = "cache hit" if result.cache_hit else f"{result.model_calls} model calls"
+        codes = result.warning_codes
         try:
             self.manager.host.log_message(
-                f"[agent {self.name}] {self.model.name} | {status} | {tool_calls} tool calls | "
-                f"{orders} orders{warn} | {summary}",
-                color=color,
+                _log_text(self.name, self.model.name, status, len(result.tool_calls), len(result.orders), codes,
+                          result.summary),
+                color="red" if result.error else ("yellow" if codes else None),
             )
         except Exception:  # logging must never break a run (e.g. a host without a recorder)
             pass
@@ -341,7 +334,6 @@ class Agent:
         name, model, perf = self.name, self.model.name, time.perf_counter
         counters, record, recorded = services.counters, services.record_hit, self._recorded_fields
         traced, trace_exists = services.output_dir is not None, self._trace_exists
-        prefix = f"[agent {name}] {model} | cache hit | "
         log = host.log_message
         # Every probe row is parsed here in one pass (cheaper than parsing one row per bar
         # between strategy code): what a hit reports, and its log line when no order is replayed.
@@ -350,8 +342,7 @@ class Agent:
             (key, sim_time, summary, tools, warnings, n_orders, model_calls, tool_calls, tokens_in, tokens_out,
              cost, trace) = head.split(_US) if head[0] != "[" else json.loads(head)
             codes = _names(warnings) if warnings != "[]" else []
-            line = (f"{prefix}{_count_names(tools)} tool calls | 0 orders"
-                    f"{', warnings: ' + ', '.join(codes) if codes else ''} | {summary}")
+            line = _log_text(name, model, "cache hit", _count_names(tools), 0, codes, summary)
             index[inputs] = (key, sim_time, summary, tools, codes, int(n_orders), int(model_calls), int(tool_calls),
                              int(tokens_in), int(tokens_out), float(cost), trace or None, line)
         find = index.get
@@ -373,8 +364,7 @@ class Agent:
                     return None  # the run left the cache after the index was fetched
                 orders, refused = replayed
                 codes = codes + [w["code"] for w in refused]
-                line = (f"{prefix}{_count_names(tools)} tool calls | {len(orders)} orders"
-                        f"{', warnings: ' + ', '.join(codes) if codes else ''} | {summary}")
+                line = _log_text(name, model, "cache hit", _count_names(tools), len(orders), codes, summary)
             if counters is not None:
                 counters.record_hit(model_calls, tool_calls, tokens_in + tokens_out, cost)
             latency = (perf() - started) * 1000.0
@@ -655,6 +645,12 @@ def _names(text: str) -> list[str]:
         if len(_NAMES) < 4096:
             _NAMES[text] = names
     return list(names)
+
+
+def _log_text(agent: str, model: str, status: str, tool_calls: int, orders: int, codes: list[str], summary: str) -> str:
+    """The log line of one run: ``[agent NAME] MODEL | STATUS | N tool calls | N orders[, warnings: ...] | SUMMARY``."""
+    warn = f", warnings: {', '.join(codes)}" if codes else ""
+    return f"[agent {agent}] {model} | {status} | {tool_calls} tool calls | {orders} orders{warn} | {summary}"
 
 
 def _count_names(text: str) -> int:

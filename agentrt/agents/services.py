@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,7 +72,7 @@ class AgentServices:
     """Where to open the replay store lazily when ``replay_store`` is None and the mode uses it."""
     setup_tracing: bool = False
     """Open a tracing handle (spans.jsonl in ``output_dir``) on the first agent run."""
-    run_rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    run_rows: list[Mapping[str, Any]] = dataclasses.field(default_factory=list)
     """One run-index row per agent run (written to ``agent_runs.parquet`` on close)."""
     totals: dict[str, Any] = dataclasses.field(
         default_factory=lambda: {"runs": 0, "model_calls": 0, "tool_calls": 0, "input_tokens": 0,
@@ -172,23 +172,19 @@ class AgentServices:
         """Call ``fn`` when the run ends (agent runtimes close their loops and MCP sessions)."""
         self._closers.append(fn)
 
-    def record_run(self, row: dict[str, Any] | None, *, model_calls: int, tool_calls: int,
+    def record_run(self, row: Mapping[str, Any] | None, *, model_calls: int, tool_calls: int,
                    input_tokens: int, output_tokens: int, cost_usd: float, warnings: list[str], orders: int) -> None:
+        """Count one agent run in the totals and keep its run-index row."""
         with self._lock:
-            if row is not None:
-                self.run_rows.append(row)
             t = self.totals
-            t["runs"] += 1
             t["model_calls"] += model_calls
             t["tool_calls"] += tool_calls
             t["input_tokens"] += input_tokens
             t["output_tokens"] += output_tokens
             t["cost_usd"] += cost_usd
-            t["orders"] += orders
-            for code in warnings:
-                t["warnings"][code] = t["warnings"].get(code, 0) + 1
+        self.record_hit(row, warnings=warnings, orders=orders)
 
-    def record_hit(self, row: dict[str, Any] | None, *, warnings: list[str], orders: int) -> None:
+    def record_hit(self, row: Mapping[str, Any] | None, *, warnings: list[str], orders: int) -> None:
         """:meth:`record_run` for a cache hit, which spends no model call, tool call, token or dollar."""
         with self._lock:
             if row is not None:

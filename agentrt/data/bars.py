@@ -58,15 +58,6 @@ class BarSeries:
             fps = self._fingerprints = _row_fingerprints(self).tolist()
         return f"{count}:{fps[count - 1]:016x}"
 
-    def fingerprint_value(self, count: int) -> int:
-        """The running digest :meth:`fingerprint` renders (0 for no bars): for replay probes."""
-        if count <= 0:
-            return 0
-        fps = self._fingerprints
-        if fps is None:
-            fps = self._fingerprints = _row_fingerprints(self).tolist()
-        return fps[count - 1]
-
     def visible_count(self, now_ns: int) -> int:
         """Number of bars closed at or before `now_ns` (memoised: the clock asks the same time often)."""
         if now_ns != self._cursor_ns:
