@@ -282,3 +282,38 @@ def test_merge_brings_the_probes_and_clear_takes_them_away(tmp_path, monkeypatch
         assert mine.stats()["runs"]["probes"] == BARS
         mine.clear()
         assert mine.stats()["runs"]["probes"] == 0
+
+
+class Briefed(Strategy):
+    """Runs its agent with a task and a context that change every week."""
+
+    def initialize(self):
+        self.sleeptime = "1D"
+        self.agents.create("watch", model=ScriptedModel(LOOK_SCRIPT), allow_trading=False)
+
+    def on_trading_iteration(self):
+        week = self.get_datetime().isocalendar().week
+        self.agents["watch"].run(f"Review week {week}.", context={"week": week, "limits": [1, 2.5]})
+
+
+def test_runs_with_a_task_and_context_are_found_by_probe_too(tmp_path, monkeypatch):
+    cold = _backtest(Briefed, tmp_path)
+    assert cold.agent_summary["replay"]["misses"] == BARS
+    keys = _Calls(monkeypatch, RunKeyer, "key")
+    warm = _backtest(Briefed, tmp_path)
+    assert warm.agent_summary["replay"]["hits"] == BARS and keys.count == 0
+
+
+def test_the_loop_unfreezes_the_heap_it_froze_and_leaves_a_callers_freeze_alone(tmp_path):
+    import gc
+
+    _backtest(Trader, tmp_path)
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        _backtest(Trader, tmp_path)
+        # frozen objects that died left the count; nothing was frozen more, and ours was not undone
+        assert 0 < gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()
