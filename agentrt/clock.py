@@ -33,6 +33,11 @@ class SimClock:
         self._now_dt: _dt.datetime | None = None
         self._dt_ns = -1
 
+    def set_tz(self, tz: str | _dt.tzinfo) -> None:
+        """Report times in ``tz`` from now on (the engine sets the market's zone after initialize())."""
+        self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+        self._dt_ns = -1
+
     def advance_to(self, ns: int) -> None:
         if ns < self.now_ns:
             raise RuntimeError(f"simulated clock cannot go backwards ({ns} < {self.now_ns})")

@@ -29,6 +29,7 @@ __all__ = ["Agent", "AgentRunError"]
 
 MAX_CONSECUTIVE_FAILURES = 3
 _SEP = os.sep
+_MAX_SURFACES = 64  # per-surface hit finders an agent keeps (see Agent._hitter_for)
 
 
 class AgentRunError(RuntimeError):
@@ -63,7 +64,7 @@ class Agent:
         self.model = model
         self.system_prompt = system_prompt
         self.effective_system_prompt = effective_system_prompt(system_prompt)
-        self.tools = tuple(tools)
+        self.tools = tools
         self.mcp_servers = mcp_servers
         self.toolbox = toolbox
         self.allow_trading = allow_trading
@@ -88,7 +89,7 @@ class Agent:
         self._run_prober: Any = None  # RunProber of the current keyer, False when the host has none
         self._prefetch: Any = None  # runs of this agent fetched ahead from the replay store
         self._hitters: dict[str, Any] = {}  # surface -> finder of hits by probe inputs (see _hitter)
-        self._fast: tuple[Any, Any, Any] | None = None  # (tools, hitter, inputs) of plain runs, see run()
+        self._fast: tuple[Any, Any, Any] | None = None  # (tools then, hitter, inputs) of plain runs, see run()
         self._plan: tuple[Any, bool, bool] | None = None  # (services, serves hits, writes runs)
         self._trace_dirs: dict[str, bool] = {}
         self._running = False
@@ -178,10 +179,11 @@ class Agent:
         if self._running or (loop is not None and loop.in_loop_thread()):
             raise RuntimeError("an agent run cannot be started from inside another agent run's tool")
         fast = self._fast
-        if fast is not None and task is None and context is None and fast[0] is self.tools:
+        if fast is not None and task is None and context is None and fast[0] == self.tools:
             # A rerun of a plain run (no task, no context) on the same tools and services: look its
             # probe up straight away; anything else about the run was settled when `fast` was made.
-            hit = fast[1](fast[2](), time.perf_counter())
+            inputs = fast[2]()
+            hit = fast[1](inputs, time.perf_counter()) if inputs is not None else None
             if hit is not None:
                 self.runs += 1
                 return hit
@@ -211,8 +213,9 @@ class Agent:
             serves = plan[1]
             if serves or plan[2]:
                 prober = self._prober(self._keyer(specs))
-                if prober:
-                    probe = (prober.surface(task, context_json), prober.inputs())
+                inputs = prober.inputs() if prober else None
+                if inputs is not None:
+                    probe = (prober.surface(task, context_json), inputs)
                     if serves:
                         # A hit found by probe does no new work, so it opens no span: the recorded
                         # trace (referenced by the run index row) describes the run, and the backtest
@@ -306,6 +309,10 @@ class Agent:
         hits at once. Does nothing unless the cache serves hits and holds probes of this agent;
         agents with MCP servers load theirs on their first run (listing needs the server).
         """
+        # whatever initialize() may have built against the provisional clock and sessions goes
+        self._run_prober = None
+        self._hitters.clear()
+        self._fast = None
         services = self._services()
         services.open()
         store = services.replay_store
@@ -316,9 +323,11 @@ class Agent:
             self._hitter_for(services, store, prober, prober.surface(None, None), since, plain=True)
 
     def _hitter_for(self, services: Any, store: Any, prober: Any, surface: str, since: str, *, plain: bool) -> Any:
+        if len(self._hitters) >= _MAX_SURFACES:  # a task that changes every run: keep the newest
+            self._hitters.clear()
         hitter = self._hitters[surface] = self._hitter(services, store, surface, since)
         if plain:  # run() looks plain runs up before anything else (see run)
-            self._fast = (self.tools, hitter, prober.inputs)
+            self._fast = (list(self.tools), hitter, prober.inputs)
         return hitter
 
     def _hitter(self, services: Any, store: Any, surface: str, since: str) -> Any:
@@ -332,7 +341,7 @@ class Agent:
         """
         host = self.manager.host
         name, model, perf = self.name, self.model.name, time.perf_counter
-        counters, record, recorded = services.counters, services.record_hit, self._recorded_fields
+        counters, record, schema = services.counters, services.record_hit, self.output_schema
         traced, trace_exists = services.output_dir is not None, self._trace_exists
         log = host.log_message
         # Every probe row is parsed here in one pass (cheaper than parsing one row per bar
@@ -371,7 +380,7 @@ class Agent:
             result = ReplayedRunResult.make(
                 (name, model, sim_time, summary, key, latency, orders, tokens_in, tokens_out, cost,
                  trace if trace_ok else None),
-                (recorded, store, key, refused),
+                (_recorded_fields, store, key, refused, schema),
             )
             record(_HitRow((sim_time, name, model, key, tools, len(orders), latency, codes, summary, trace))
                    if traced else None, warnings=codes, orders=len(orders))
@@ -394,26 +403,6 @@ class Agent:
         finally:
             self._running = running
         return tuple(views), tuple(w.to_dict() for w in refused)
-
-    def _recorded_fields(self, store: Any, key: str, replay_warnings: tuple[dict[str, Any], ...]) -> dict[str, Any]:
-        """The lazy part of a probe hit (see :class:`ReplayedRunResult`), read from the cache."""
-        if store.is_open:
-            recorded = store.load_result(key)
-        else:  # the backtest is over and closed its store; the strategy still holds the result
-            from agentrt.replay.store import ReplayStore
-
-            with ReplayStore(store.path) as again:
-                recorded = again.load_result(key)
-        warnings = tuple(dict(w) for w in recorded.get("warnings") or ()) + replay_warnings
-        text = str(recorded.get("text") or "")
-        return {
-            "text": text,
-            "tool_calls": tuple(recorded.get("tool_calls") or ()),
-            "tool_results": tuple(recorded.get("tool_results") or ()),
-            "warnings": warnings,
-            "warning_messages": tuple(str(w.get("message", "")) for w in warnings),
-            "output": _parse_output(self.output_schema, text) if self.output_schema is not None else None,
-        }
 
     def _write_trace(self, trace: dict[str, Any], services: Any) -> tuple[str | None, dict[str, Any] | None]:
         from agentrt.agents.observe import write_run_trace
@@ -609,6 +598,27 @@ class Agent:
                 self._runtime = None
         if self.toolbox is not None:
             self.toolbox.workspace.close()
+
+
+def _recorded_fields(store: Any, key: str, refused: tuple[dict[str, Any], ...], schema: Any) -> dict[str, Any]:
+    """The lazy part of a hit found by probe (see :class:`ReplayedRunResult`), read from the cache
+    (through a read-only connection once the backtest has closed its store)."""
+    if store.is_open:
+        recorded = store.load_result(key)
+    else:
+        from agentrt.replay.store import read_result
+
+        recorded = read_result(store.path, key)
+    warnings = tuple(dict(w) for w in recorded.get("warnings") or ()) + refused
+    text = str(recorded.get("text") or "")
+    return {
+        "text": text,
+        "tool_calls": tuple(recorded.get("tool_calls") or ()),
+        "tool_results": tuple(recorded.get("tool_results") or ()),
+        "warnings": warnings,
+        "warning_messages": tuple(str(w.get("message", "")) for w in warnings),
+        "output": _parse_output(schema, text) if schema is not None else None,
+    }
 
 
 def _event(event: Mapping[str, Any]) -> dict[str, Any]:

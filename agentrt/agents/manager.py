@@ -9,6 +9,7 @@ agents themselves live in :mod:`agentrt.agents.agent`.
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -21,6 +22,9 @@ from agentrt.agents.tool import AgentTool, make_tool
 from agentrt.agents.workspace import Workspace
 
 __all__ = ["Agent", "AgentManager", "AgentRunError"]
+
+
+_log = logging.getLogger(__name__)
 
 
 class AgentManager:
@@ -177,9 +181,16 @@ class AgentManager:
         return f"AgentManager({', '.join(self._agents) or 'no agents'})"
 
     def prepare(self, *, since: str) -> None:
-        """Before the first bar: let every agent load its replay index (see :meth:`Agent.prepare`)."""
+        """Before the first bar: let every agent load its replay index (see :meth:`Agent.prepare`).
+
+        Preparing only saves time: an agent whose preparation fails (its data cannot be read,
+        say) is left as it is, and its first run does the same work and reports the error
+        where the strategy made the call."""
         for agent in self._agents.values():
-            agent.prepare(since=since)
+            try:
+                agent.prepare(since=since)
+            except Exception:  # noqa: BLE001 - see the docstring
+                _log.debug("preparing agent %s failed; its first run will say why", agent.name, exc_info=True)
 
     # -- end of run -----------------------------------------------------------------------
     def close(self) -> None:

@@ -11,7 +11,7 @@ from instead, in two parts:
   inputs: time zone, data source and symbols; the task and context);
 - the *inputs*: bytes packed by the host each run, with fixed widths and length prefixes so
   two different inputs never pack alike: the simulated time in nanoseconds, the visible
-  market data (count and running digest of every bar closed by now, see
+  market data (count and a 128-bit running digest of every bar closed by now, see
   :meth:`MarketData.probe_timeline`), cash, each position, each open order, and the
   portfolio value unless the positions' prices already follow from the data.
 
@@ -23,7 +23,8 @@ not know (changed state, another version, a cache written before probes) takes t
 way: render the key, look it up, and index the probe for next time.
 
 Hosts opt in with ``_agent_probe_source()`` returning ``(static bytes, dynamic)``, where
-``dynamic()`` packs the inputs now; a backtest :class:`~agentrt.Strategy` on the simulated
+``dynamic()`` packs the inputs now (or returns None when it cannot vouch for them: the run
+then takes the long way); a backtest :class:`~agentrt.Strategy` on the simulated
 broker does, other hosts (live brokers, custom hosts) always take the long way.
 """
 
@@ -60,7 +61,7 @@ class RunProber:
 
     __slots__ = ("_base", "_plain", "inputs", "_last")
 
-    def __init__(self, static_text: str, host_static: bytes, dynamic: Callable[[], bytes]) -> None:
+    def __init__(self, static_text: str, host_static: bytes, dynamic: Callable[[], bytes | None]) -> None:
         base = hashlib.sha256(f"agentrt-probe/{PROBE_VERSION}\n".encode())
         base.update(pack_text(static_text))
         base.update(pack_text(host_static))
@@ -68,8 +69,8 @@ class RunProber:
         plain = base.copy()
         plain.update(b"\x00")
         self._plain = "sha256:" + plain.hexdigest()
-        self.inputs: Callable[[], bytes] = dynamic
-        """The packed raw inputs now."""
+        self.inputs: Callable[[], bytes | None] = dynamic
+        """The packed raw inputs now (None: this run has no probe)."""
         self._last: tuple[Any, str] = (None, "")
 
     def surface(self, task: str | None, context_json: Any) -> str:

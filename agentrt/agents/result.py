@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -116,9 +117,8 @@ class ReplayedRunResult(AgentRunResult):
     the orders as re-applied now are turned into fields the first time any field is read;
     the recorded answer (``text``, ``tool_calls``, ``tool_results``, ``warnings``,
     ``warning_messages``, ``output``) is read from the replay cache the first time one of
-    those is asked for. A strategy that does not look at a hit pays nothing for it. Equal
-    field by field to the eagerly built result; pickles and copies as a plain
-    :class:`AgentRunResult`.
+    those is asked for. A strategy that does not look at a hit pays nothing for it. Compares
+    equal to an :class:`AgentRunResult` with the same fields; pickles and copies as one.
     """
 
     @classmethod
@@ -132,26 +132,39 @@ class ReplayedRunResult(AgentRunResult):
 
     def _fill(self, recorded: bool) -> None:
         state = self.__dict__
-        head = state.pop("_head", None)
-        if head is not None:
-            agent, model, sim_time, summary, key, latency, orders, tokens_in, tokens_out, cost, trace = head
-            for name, value in (
-                ("agent", agent), ("model", model), ("sim_time", sim_time), ("summary", summary),
-                ("cache_hit", True), ("cache_key", key), ("usage", {"input_tokens": 0, "output_tokens": 0}),
-                ("cost_usd", 0.0), ("latency_ms", latency), ("orders", orders), ("model_calls", 0),
-                ("payload", {"recorded_usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
-                             "recorded_cost_usd": cost, "trace_path": trace}),
-                ("miss_reasons", ()), ("error", None),
-            ):
-                state.setdefault(name, value)
-        if recorded:
-            loader = state.pop("_loader", None)
+        with _FILL_LOCK:  # two threads reading a fresh hit fill it once
+            head = state.get("_head")
+            if head is not None:
+                agent, model, sim_time, summary, key, latency, orders, tokens_in, tokens_out, cost, trace = head
+                for name, value in (
+                    ("agent", agent), ("model", model), ("sim_time", sim_time), ("summary", summary),
+                    ("cache_hit", True), ("cache_key", key), ("usage", {"input_tokens": 0, "output_tokens": 0}),
+                    ("cost_usd", 0.0), ("latency_ms", latency), ("orders", orders), ("model_calls", 0),
+                    ("payload", {"recorded_usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
+                                 "recorded_cost_usd": cost, "trace_path": trace}),
+                    ("miss_reasons", ()), ("error", None),
+                ):
+                    state.setdefault(name, value)
+                del state["_head"]
+            loader = state.get("_loader") if recorded else None
             if loader is not None:
+                # a failed read leaves the loader in place: the next access tries again and says why
                 for name, value in loader[0](*loader[1:]).items():
                     state.setdefault(name, value)
+                del state["_loader"]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AgentRunResult):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in dataclasses.fields(AgentRunResult))
+
+    __hash__ = AgentRunResult.__hash__
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (AgentRunResult, tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
+
+
+_FILL_LOCK = threading.RLock()
 
 
 for _field in dataclasses.fields(AgentRunResult):

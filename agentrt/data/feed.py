@@ -25,6 +25,10 @@ def bind_frame(asset: Asset, frame, sessions: Sessions, *, timestep: str) -> Bar
     """Give every row of `frame` its start and end instants."""
     import pandas as pd
 
+    if not frame.index.is_monotonic_increasing:
+        # bars out of time order (a custom source): sort them, or counting the bars closed by
+        # now (a bisect on their end times) could count a later bar
+        frame = frame.sort_index(kind="stable")
     index = frame.index
     if timestep == "day":
         if index.tz is not None:
@@ -59,11 +63,8 @@ def bind_frame(asset: Asset, frame, sessions: Sessions, *, timestep: str) -> Bar
         else:
             step = 60_000_000_000 if timestep == "minute" else 3_600_000_000_000
         end = start + step
-    return BarSeries(
-        asset, timestep, sessions.tz, start, end,
-        frame["open"].values, frame["high"].values, frame["low"].values, frame["close"].values,
-        frame["volume"].values,
-    )
+    columns = [frame[c].values for c in ("open", "high", "low", "close", "volume")]
+    return BarSeries(asset, timestep, sessions.tz, start, end, *columns)
 
 
 class MarketData:
@@ -80,6 +81,17 @@ class MarketData:
         self._fp_parts: tuple | None = None
         self._fp_timeline: tuple | None = None
         self._fp_covers: dict | None = None
+
+    def rebind(self, sessions: Sessions) -> None:
+        """Use ``sessions`` from now on: every series (and every fingerprint built from them) is
+        rebuilt on next use."""
+        self.sessions = sessions
+        self._series.clear()
+        self._fp_now = -1
+        self._fp_json = ""
+        self._fp_parts = None
+        self._fp_timeline = None
+        self._fp_covers = None
 
     # -- resolution -----------------------------------------------------------------------
     def asset(self, value: Asset | str) -> Asset:
@@ -199,16 +211,17 @@ class MarketData:
             covered[asset] = known
         return known
 
-    def probe_timeline(self) -> tuple[list[int], list[int], Any]:
+    def probe_timeline(self) -> tuple[list[int], list[int], list[int], Any]:
         """What :meth:`fingerprint_json` renders, as a timeline for replay probes
-        (:mod:`agentrt.agents.probe`): ``(ends, sums, pack)``.
+        (:mod:`agentrt.agents.probe`): ``(ends, sums, sums2, pack)``.
 
         Every bar of every fingerprinted symbol is one event at its end time; ``ends`` lists the
-        event times in order and ``sums[i]`` the wrapping 64-bit sum of the first ``i`` events'
-        hashes (each bar's row hash mixed with its symbol). With ``i = bisect_right(ends, now)``,
-        ``pack(now, i, sums[i])`` packs the data visible now in 24 bytes whatever the number of
-        symbols: equal packs mean the same bars are visible in every symbol, hence the same
-        fingerprint, and bars after ``now`` are not in it.
+        event times in order, and ``sums[i]`` and ``sums2[i]`` are two independent wrapping
+        64-bit sums (a 128-bit digest) of the first ``i`` events' hashes, each bar's row hash
+        mixed with its symbol. With ``i = bisect_right(ends, now)``,
+        ``pack(now, i, sums[i], sums2[i])`` packs the data visible now in 32 bytes whatever the
+        number of symbols: equal packs mean the same bars are visible in every symbol, hence
+        the same fingerprint, and bars after ``now`` are not in it.
         """
         timeline = self._fp_timeline
         if timeline is None:
@@ -218,20 +231,29 @@ class MarketData:
             from agentrt.data.bars import row_hashes
 
             _, entries = self._fingerprint_parts()
-            ends, values = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.uint64)]
+            ends = [np.zeros(0, dtype=np.int64)]
+            lanes: tuple[list[np.ndarray], list[np.ndarray]] = ([np.zeros(0, dtype=np.uint64)],
+                                                                 [np.zeros(0, dtype=np.uint64)])
             with np.errstate(over="ignore"):
                 for name, series in entries:
-                    salt = np.uint64(int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little"))
-                    h = row_hashes(series) ^ salt
-                    h *= np.uint64(0x94D049BB133111EB)
-                    h ^= h >> np.uint64(32)
+                    digest = hashlib.sha256(name.encode()).digest()
+                    rows = row_hashes(series)
                     ends.append(series.end_ns)
-                    values.append(h)
+                    for lane, (salt, mix) in zip(lanes, ((digest[:8], 0x94D049BB133111EB),
+                                                         (digest[8:16], 0xBF58476D1CE4E5B9)), strict=True):
+                        h = rows ^ np.uint64(int.from_bytes(salt, "little"))
+                        h *= np.uint64(mix)
+                        h ^= h >> np.uint64(31)
+                        h *= np.uint64(0x9E3779B97F4A7C15)
+                        h ^= h >> np.uint64(29)
+                        lane.append(h)
                 all_ends = np.concatenate(ends)
                 order = np.argsort(all_ends, kind="stable")
-                sums = np.concatenate([np.zeros(1, dtype=np.uint64),
-                                       np.cumsum(np.concatenate(values)[order], dtype=np.uint64)])
-            timeline = self._fp_timeline = (all_ends[order].tolist(), sums.tolist(), struct.Struct("<qQQ").pack)
+                sums = [np.concatenate([np.zeros(1, dtype=np.uint64),
+                                        np.cumsum(np.concatenate(lane)[order], dtype=np.uint64)]).tolist()
+                        for lane in lanes]
+            timeline = self._fp_timeline = (all_ends[order].tolist(), sums[0], sums[1],
+                                            struct.Struct("<qQQQ").pack)
         return timeline
 
     def coverage(self) -> tuple[str, str] | None:

@@ -221,9 +221,9 @@ def run_backtest(
     if len(sess) == 0:
         raise BacktestError(f"no {strategy.market} trading sessions between {start_d} and {end_d}; widen the range")
     ctx.sessions = sessions_all
-    clock.tz = _tz(sessions_all.tz)
-    data.sessions = sessions_all
-    data._series.clear()
+    clock.set_tz(_tz(sessions_all.tz))
+    data.rebind(sessions_all)  # initialize() may have read bars bound to the provisional sessions
+    broker.sessions = sessions_all  # day orders expire at this market's closes
     cover = data.coverage()
     if cover is not None:
         lo, hi = _dt.date.fromisoformat(cover[0]), _dt.date.fromisoformat(cover[1])
@@ -340,11 +340,14 @@ class _Loop:
     def run(self) -> None:
         """Run every session. Objects alive before the loop (data, modules, the strategy) are
         frozen out of the cyclic garbage collector meanwhile: the loop's short-lived objects
-        are still collected, but a full collection no longer walks the whole heap mid-run."""
+        are still collected, but a full collection no longer walks the whole heap mid-run.
+        (Old garbage cycles wait for the end of the loop; a freeze made by strategy code during
+        the loop ends with it; nothing happens when the heap is already frozen.)"""
         import gc
 
         freeze = gc.isenabled() and gc.get_freeze_count() == 0  # never undo a freeze we did not make
         if freeze:
+            gc.collect(1)  # young garbage from the setup goes now rather than waiting in the frozen set
             gc.freeze()
         try:
             self._run()

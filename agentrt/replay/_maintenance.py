@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -153,24 +154,38 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
 
 
 def _merge_probes(db: Database, batch: list[dict[str, Any]], invalid: list[VerifyProblem]) -> int:
-    """Copy probe rows that check out against the run they point to *here* (merged or local).
+    """Index here the probes of the other cache whose run is here (merged now or kept locally).
 
-    A probe already present is kept as it is: a probe names one set of raw inputs, and the
-    same inputs always give the same run, so two caches cannot disagree on a sound probe.
+    A probe names raw inputs, and the same inputs always give the same key, so a sound probe
+    (its id is the hash of its surface and inputs) is valid against whichever value of that
+    run this cache keeps: its head is re-derived from the local run. Probes of runs that are
+    not here are left out; a probe already present is kept.
     """
+    from agentrt.agents.probe import probe_id
+
     columns = _rows.PROBE_COLUMNS
     insert = f"INSERT OR IGNORE INTO run_probes ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     added = 0
     db.execute("BEGIN IMMEDIATE")
     try:
         for row in batch:
-            run = next(iter_rows(db.conn, "SELECT * FROM runs WHERE key = ?", (str(row.get("key")),)), None)
-            reason = _rows.check_probe_row(row, run)
-            if reason is not None:
-                if run is not None:  # a probe of a run that was not merged (conflict, invalid) is just left out
-                    invalid.append(VerifyProblem("run_probes", str(row.get("probe")), reason))
+            surface, inputs = row.get("surface"), row.get("inputs")
+            if not isinstance(surface, str) or not isinstance(inputs, (bytes, bytearray)) or (
+                    row.get("probe") != probe_id(surface, bytes(inputs))):
+                invalid.append(VerifyProblem("run_probes", str(row.get("probe")),
+                                             "probe does not match the hash of its surface and inputs"))
                 continue
-            added += db.conn.execute(insert, [row[c] for c in columns]).rowcount
+            run = next(iter_rows(db.conn, "SELECT * FROM runs WHERE key = ?", (str(row.get("key")),)), None)
+            if run is None or (run["agent"], run["sim_time"]) != (row.get("agent"), row.get("sim_time")):
+                continue
+            try:
+                head = _rows.probe_head(run["key"], run["sim_time"], json.loads(run["result"]),
+                                        json.loads(run["orders"]), run.get("trace_path"),
+                                        events=lambda run=run: json.loads(run["events"]))
+            except (TypeError, ValueError) as exc:
+                invalid.append(VerifyProblem("runs", str(run["key"]), f"unreadable ({exc})"))
+                continue
+            added += db.conn.execute(insert, _rows.probe_row(surface, bytes(inputs), run["agent"], head)).rowcount
         db.execute("COMMIT")
     except BaseException:
         db.rollback()

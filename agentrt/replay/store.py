@@ -263,13 +263,13 @@ class ReplayStore:
             probe_row = _rows.probe_row(probe[0], probe[1], agent, head)
         with self._lock:
             db = self.db
-            if probe_row is None:
-                db.execute(_PUT_RUN_SQL, row)
-                return
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.conn.execute(_PUT_RUN_SQL, row)
-                db.conn.execute(_PUT_PROBE_SQL, probe_row)
+                # probes of an earlier value of this run (refresh) would report its old head
+                db.conn.execute("DELETE FROM run_probes WHERE key = ?", (key,))
+                if probe_row is not None:
+                    db.conn.execute(_PUT_PROBE_SQL, probe_row)
                 db.execute("COMMIT")
             except BaseException:
                 db.rollback()
@@ -520,6 +520,42 @@ class ReplayStore:
             f"the {table} entry {key} in replay cache {self.path} is unreadable ({exc}). "
             "Run `agentrt cache verify` to move damaged rows to quarantine; nothing was deleted"
         )
+
+
+_READERS: dict[str, sqlite3.Connection] = {}
+_READERS_LOCK = threading.Lock()
+
+
+def read_result(path: str | Path, key: str) -> dict[str, Any]:
+    """The recorded result of run ``key`` in the cache file ``path``, read through a read-only
+    connection kept per file (for results that outlive the backtest that opened the store).
+    Never creates or changes the file."""
+    file = str(path)
+    with _READERS_LOCK:
+        conn = _READERS.get(file)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(f"{Path(file).resolve().as_uri()}?mode=ro", uri=True,
+                                       check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise ReplayStoreError(
+                    f"cannot read run {key}: replay cache {file} cannot be opened ({exc})") from exc
+            _READERS[file] = conn
+        try:
+            row = conn.execute("SELECT result FROM runs WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            raise ReplayStoreError(f"cannot read run {key} from replay cache {file} ({exc})") from exc
+    if row is None:
+        raise ReplayStoreError(
+            f"run {key} is no longer in replay cache {file} (cleared or quarantined since the backtest); "
+            "run the backtest again"
+        )
+    try:
+        result: dict[str, Any] = json.loads(row[0])
+    except (TypeError, ValueError) as exc:
+        raise ReplayStoreError(
+            f"the run {key} in replay cache {file} is unreadable ({exc}); run `agentrt cache verify`") from exc
+    return result
 
 
 def _check_key(key: str, expected: str, how: str) -> None:

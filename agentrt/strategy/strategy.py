@@ -23,6 +23,7 @@ _HOOKS = ("before_market_opens", "before_market_closes", "after_market_closes", 
 # overriding any of them gets no replay probes (its snapshot may differ from the engine's state).
 _SNAPSHOT_READS = ("get_positions", "get_orders", "cash", "portfolio_value", "get_datetime",
                    "_data_fingerprint_json")
+_SNAPSHOT_READS_SET = frozenset(_SNAPSHOT_READS)
 
 
 _LOG_LEVELS = {"red": "error", "yellow": "warning"}
@@ -356,14 +357,17 @@ class Strategy:
         """``(static bytes, dynamic)`` for replay probes (:mod:`agentrt.agents.probe`), or None.
 
         Only a simulated run whose broker and data can pack the raw inputs of the agent state
-        snapshot and data fingerprint qualifies, and only when this class reads its account
-        and data through the engine (it overrides none of the reads the snapshot makes).
+        snapshot and data fingerprint qualifies, and only when this strategy reads its account
+        and data through the engine: neither its class nor the instance replaces a read the
+        snapshot makes (checked again on every pack; then ``dynamic()`` returns None).
         """
         ctx = self._ctx
         if ctx is None or not getattr(ctx.clock, "is_simulated", False):
             return None
         cls = type(self)
-        if any(getattr(cls, name) is not getattr(Strategy, name) for name in _SNAPSHOT_READS):
+        own = self.__dict__
+        if any(getattr(cls, name) is not getattr(Strategy, name) for name in _SNAPSHOT_READS) or not (
+                _SNAPSHOT_READS_SET.isdisjoint(own)):
             return None
         state = getattr(ctx.broker, "state_probe", None)
         data = ctx.data
@@ -373,13 +377,15 @@ class Strategy:
         from bisect import bisect_right
 
         clock = ctx.clock
-        ends, sums, pack = timeline()
+        ends, sums, sums2, pack = timeline()
         static = f"tz={clock.tz}\n".encode() + data.fingerprint_static()
 
-        def dynamic() -> bytes:  # the simulated time and the visible data, then the account
+        def dynamic() -> bytes | None:  # the simulated time and the visible data, then the account
+            if not _SNAPSHOT_READS_SET.isdisjoint(own):
+                return None  # a read was replaced on the instance since: the snapshot may not be the engine's
             now = clock.now_ns
             i = bisect_right(ends, now)
-            return pack(now, i, sums[i]) + state()
+            return pack(now, i, sums[i], sums2[i]) + state()
 
         return static, dynamic
 

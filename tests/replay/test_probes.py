@@ -317,3 +317,136 @@ def test_the_loop_unfreezes_the_heap_it_froze_and_leaves_a_callers_freeze_alone(
         assert 0 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
+
+
+class Spied:
+    """Records (probe, key) of every run that goes the long way; a probe standing for two keys fails."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.pairs: dict[tuple[str, bytes], str] = {}
+        original = agent_module.Agent._run
+
+        def spy(agent, task, context):
+            host = agent.manager.host
+            keyer = agent._keyer([t.spec for t in agent.tools])
+            prober = agent._prober(keyer)
+            inputs = prober.inputs() if prober else None
+            if inputs is not None:
+                key = keyer.key(task=task, context=None if context is None else agent_module._json_context(context),
+                                state=snapshot(host), data_json=host._data_fingerprint_json())
+                probe = (prober.surface(task, agent_module._json_context(context)), inputs)
+                assert self.pairs.setdefault(probe, key) == key, f"probe stands for two keys at {host.get_datetime()}"
+            return original(agent, task, context)
+
+        monkeypatch.setattr(agent_module.Agent, "_run", spy)
+
+
+class Opening(Strategy):
+    """Runs its agent in initialize(), before the engine sets the market's clock and sessions."""
+
+    parameters = {"market": "NYSE"}
+    seen: list = []
+
+    def initialize(self):
+        self.set_market(self.parameters["market"])
+        self.sleeptime = "30M"
+        self.agents.create("w", model=ScriptedModel(["Nothing to do."]), allow_trading=False)
+        self.agents["w"].run()
+
+    def on_trading_iteration(self):
+        now = self.get_datetime()
+        if now.minute == 30 and now.hour in (9, 14):  # 09:30 New York is 14:30 UTC
+            type(self).seen.append(self.agents["w"].run())
+
+
+def test_a_run_in_initialize_does_not_leave_probes_of_the_provisional_clock(tmp_path, monkeypatch):
+    Spied(monkeypatch)
+    kw = dict(show_progress=False, quiet=True, tearsheet=False, write_outputs=False, cache_dir=tmp_path / "c")
+    Opening.seen = []
+    Opening.backtest(SampleData, "2012-03-01", "2012-03-09", parameters={"market": "24/7"}, **kw)
+    Opening.seen = []
+    nyse = Opening.backtest(SampleData, "2012-03-01", "2012-03-09", parameters={"market": "NYSE"}, **kw)
+    assert Opening.seen and not any(r.cache_hit for r in Opening.seen)  # never the 24/7 runs
+    assert all(r.sim_time.endswith("-05:00") for r in Opening.seen)
+    assert nyse.agent_summary["replay"]["misses"] == len(Opening.seen) + 1 - nyse.agent_summary["replay"]["hits"]
+
+
+class Hiding(Strategy):
+    parameters = {"hide": False}
+
+    def initialize(self):
+        self.sleeptime = "1D"
+        self.agents.create("a", model=ScriptedModel(["Ok."]), include_builtin_tools=False)
+        if self.parameters["hide"]:  # the agent is not told about the hedge leg
+            real = self.get_positions
+            self.get_positions = lambda: [p for p in real() if p.asset.symbol != "IBM"]
+
+    def on_trading_iteration(self):
+        if not self.vars.get("done"):
+            self.vars.done = True
+            self.submit_order(self.create_order("IBM", 10, "buy"))
+        self.agents["a"].run()
+
+
+def test_an_account_read_replaced_on_the_instance_turns_probes_off(tmp_path, monkeypatch):
+    Spied(monkeypatch)
+    kw = dict(show_progress=False, quiet=True, tearsheet=False, write_outputs=False, cache_dir=tmp_path / "c")
+    Hiding.backtest(SampleData, "2012-03-01", "2012-03-09", parameters={"hide": False}, **kw)
+    hidden = Hiding.backtest(SampleData, "2012-03-01", "2012-03-09", parameters={"hide": True}, **kw)
+    assert hidden.agent_summary["replay"]["hits"] == 1  # only the first bar, before the position exists
+
+
+def test_refresh_drops_the_probes_of_the_value_it_replaces(tmp_path):
+    script = {"text": "Hold."}
+
+    def decide(request):
+        return script["text"]
+
+    class Flip(Strategy):
+        def initialize(self):
+            self.sleeptime = "1D"
+            from agentrt import FunctionModel
+
+            self.agents.create("f", model=FunctionModel(decide), include_builtin_tools=False)
+
+        def on_trading_iteration(self):
+            type(self).last = self.agents["f"].run()
+
+    kw = dict(show_progress=False, quiet=True, tearsheet=False, write_outputs=False, cache_dir=tmp_path / "c")
+    Flip.backtest(SampleData, "2012-03-01", "2012-03-09", **kw)
+    script["text"] = "Buy now."
+    Flip.backtest(SampleData, "2012-03-01", "2012-03-09", replay="refresh", **kw)
+    again = Flip.backtest(SampleData, "2012-03-01", "2012-03-09", **kw)
+    assert again.agent_summary["replay"]["misses"] == 0
+    assert (Flip.last.summary, Flip.last.text) == ("Buy now.", "Buy now.")
+    with ReplayStore(tmp_path / "c") as store:
+        assert store.verify().ok
+
+
+def test_bars_out_of_time_order_are_sorted_so_no_later_bar_is_visible(tmp_path):
+    from agentrt.data.base import DataSource
+
+    days = pd.bdate_range("2012-03-01", "2012-03-09")
+    px = [100.0 + i for i in range(len(days))]
+    frame = pd.DataFrame({"open": px, "high": px, "low": px, "close": px, "volume": 1.0}, index=days)
+
+    class Shuffled(DataSource):
+        timestep = "day"
+
+        def symbols(self):
+            return ["AAPL"]
+
+        def frame(self, symbol, timestep="day"):
+            return frame.iloc[::-1]
+
+        def describe(self):
+            return {"name": "shuffled"}
+
+    class Reader(Strategy):
+        seen: list = []
+
+        def on_trading_iteration(self):
+            type(self).seen.append((self.get_datetime().date(), self.get_last_price("AAPL")))
+
+    Reader.backtest(Shuffled(), "2012-03-01", "2012-03-09", show_progress=False, quiet=True, write_outputs=False)
+    assert Reader.seen and all(price <= 100.0 + k for k, (_, price) in enumerate(Reader.seen))
