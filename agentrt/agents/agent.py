@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agentrt.agents._jsonable import to_jsonable
-from agentrt.agents.builtin_tools import EVIDENCE_TOOLS, Toolbox
+from agentrt.agents.builtin_tools import EVIDENCE_TOOLS, Toolbox, run_depends, stale_reason
 from agentrt.agents.caching import RunKeyer, reapply_orders, run_material, schema_json
 from agentrt.agents.mcp import MCPServer, McpToolHandle, specs_from_listing, tool_list_material
 from agentrt.agents.models import ResolvedModel
@@ -236,10 +236,14 @@ class Agent:
                if store is not None else None)
         run_id = f"{services.run_id}-{self.name}-{self.runs}"
         entry = None
+        stale = None
         if store is not None and services.serves_from_cache():
             if self._prefetch is None:  # a rerun asks for its runs bar after bar: fetch them in one query
                 self._prefetch = store.prefetch_runs(self.name, since=sim_time.date().isoformat())
             entry = self._prefetch.take(key)
+            stale = stale_reason(entry.result) if entry is not None else None
+            if stale is not None:
+                entry = None  # same key, but something the recorded run read has changed since
         if entry is not None:
             if probe is not None and plan[2]:
                 store.put_probe(probe[0], probe[1], entry)  # found by key this time; by probe next time
@@ -254,8 +258,8 @@ class Agent:
                     task=task, context=context_json, state=state, tools=specs,
                     data=json.loads(data_json) if data_json else None,
                 )
-                reasons: list[str] = []
-                if store is not None and services.replay_mode.reads_cache:
+                reasons: list[str] = [stale] if stale is not None else []
+                if store is not None and services.replay_mode.reads_cache and stale is None:
                     reasons = store.miss_reasons(material, agent=self.name, sim_time=sim_time)
                 if services.raises_on_miss():
                     from agentrt.replay.modes import ReplayMissError
@@ -271,6 +275,9 @@ class Agent:
                     recorded = result.to_json()
                     recorded["external_tool_calls"] = sum(
                         1 for e in events if e.get("type") == "tool_call" and e.get("kind") in ("custom", "mcp"))
+                    depends = run_depends(events)
+                    if depends is not None:
+                        recorded["depends"] = depends
                     store.put_run(
                         key, material=material, agent=self.name, sim_time=sim_time, model=self.model.name,
                         result=recorded, events=events, orders=intents, trace_path=trace_path, probe=probe,
@@ -353,7 +360,8 @@ class Agent:
             codes = _names(warnings) if warnings != "[]" else []
             line = _log_text(name, model, "cache hit", _count_names(tools), 0, codes, summary)
             index[inputs] = (key, sim_time, summary, tools, codes, int(n_orders), int(model_calls), int(tool_calls),
-                             int(tokens_in), int(tokens_out), float(cost), trace or None, line)
+                             int(tokens_in), int(tokens_out), float(cost), trace or None, line,
+                             '"docs_search"' in tools)
         find = index.get
 
         def hit(inputs: bytes, started: float) -> AgentRunResult | None:
@@ -361,10 +369,12 @@ class Agent:
             if got is None:
                 return None
             (key, sim_time, summary, tools, codes, n_orders, model_calls, tool_calls, tokens_in, tokens_out, cost,
-             trace, line) = got
+             trace, line, searched_docs) = got
             trace_ok = trace_exists(trace)
             if traced and not trace_ok:
                 return None  # the recorded trace is gone: the long way writes it again
+            if searched_docs and stale_reason(store.load_result(key)) is not None:
+                return None  # the docs it searched have changed: the long way says so and runs it again
             orders: tuple[dict[str, Any], ...] = ()
             refused: tuple[dict[str, Any], ...] = ()
             if n_orders:

@@ -10,6 +10,7 @@ The ``orders_*`` tools are ``mutates_trading`` and withheld when ``allow_trading
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from agentrt.agents.state import open_orders, value_of
@@ -224,8 +225,11 @@ _TOOL_METHODS = (
 _DOCS_DIGEST: str | None = None
 
 
-def _docs_digest() -> str:
-    """A hash of the documentation files: docs_search answers change when they do."""
+def docs_digest() -> str:
+    """A hash of the documentation files ``docs_search`` searches: its answers change when they do.
+
+    Not part of any key: a recorded run that called ``docs_search`` stores the digest it
+    read (``depends``), and a hit whose digest differs from today's is a miss ("docs changed")."""
     global _DOCS_DIGEST
     if _DOCS_DIGEST is None:
         from agentrt.agents.docs_index import docs_paths
@@ -244,12 +248,28 @@ def builtin_tools(toolbox: Toolbox) -> list[AgentTool]:
     """The built-in :class:`AgentTool` list bound to ``toolbox``.
 
     Their source hashes include the runtime version (a built-in's behaviour is the
-    runtime's), and for ``docs_search`` the documentation it searches.
+    runtime's). The documentation ``docs_search`` reads is a dependency of the runs that
+    call it, not of the tool surface (see :func:`docs_digest`): editing the docs does not
+    touch runs that never searched them.
     """
     from agentrt.agents._version import RUNTIME_VERSION
 
-    tools = []
-    for name in _TOOL_METHODS:
-        salt = RUNTIME_VERSION + (_docs_digest() if name == "docs_search" else "")
-        tools.append(make_tool(getattr(toolbox, name), kind="builtin", include_source=False, extra_hash=salt))
-    return tools
+    return [make_tool(getattr(toolbox, name), kind="builtin", include_source=False, extra_hash=RUNTIME_VERSION)
+            for name in _TOOL_METHODS]
+
+
+def run_depends(events: list[dict[str, Any]]) -> dict[str, str] | None:
+    """What a recorded run read besides its key's inputs: ``{"docs": digest}`` when it called
+    ``docs_search``, else None."""
+    if any(e.get("type") == "tool_call" and e.get("name") == "docs_search" for e in events):
+        return {"docs": docs_digest()}
+    return None
+
+
+def stale_reason(recorded: Mapping[str, Any]) -> str | None:
+    """Why a recorded run can no longer be served although its key matches (its ``depends``
+    changed), or None."""
+    depends = recorded.get("depends")
+    if isinstance(depends, Mapping) and "docs" in depends and depends["docs"] != docs_digest():
+        return "docs changed (the run searched them)"
+    return None

@@ -450,3 +450,47 @@ def test_bars_out_of_time_order_are_sorted_so_no_later_bar_is_visible(tmp_path):
 
     Reader.backtest(Shuffled(), "2012-03-01", "2012-03-09", show_progress=False, quiet=True, write_outputs=False)
     assert Reader.seen and all(price <= 100.0 + k for k, (_, price) in enumerate(Reader.seen))
+
+
+class Reading(Strategy):
+    """One agent searches the docs every bar; the other never does."""
+
+    def initialize(self):
+        self.sleeptime = "1D"
+        self.agents.create("reader", model=ScriptedModel([{"tool": "docs_search", "args": {"query": "replay probe"}},
+                                                          "Read the docs."]), allow_trading=False)
+        self.agents.create("watch", model=ScriptedModel(LOOK_SCRIPT), allow_trading=False)
+
+    def on_trading_iteration(self):
+        self.agents["reader"].run()
+        self.agents["watch"].run()
+
+
+def test_editing_the_docs_reruns_only_the_runs_that_searched_them(tmp_path, monkeypatch):
+    from agentrt.agents import builtin_tools, docs_index
+    from agentrt.replay.modes import ReplayMissError
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "guide.md").write_text("# Replay\n\nA replay probe finds a run by its inputs.\n")
+    monkeypatch.setenv("AGENTRT_DOCS_DIR", str(docs))
+
+    def fresh_docs():
+        monkeypatch.setattr(builtin_tools, "_DOCS_DIGEST", None)
+        monkeypatch.setattr(docs_index, "_DEFAULT", None)
+
+    fresh_docs()
+    cold = _backtest(Reading, tmp_path)
+    assert cold.agent_summary["replay"]["misses"] == 2 * BARS
+    assert _backtest(Reading, tmp_path).agent_summary["replay"]["hits"] == 2 * BARS  # by probe
+    (docs / "guide.md").write_text("# Replay\n\nA replay probe finds a recorded run by its raw inputs.\n")
+    fresh_docs()
+    with pytest.raises(Exception) as strict:
+        Reading.backtest(SampleData, START, END, show_progress=False, quiet=True, tearsheet=False,
+                         output_dir=tmp_path / "out", cache_dir=tmp_path / "cache", replay="strict")
+    assert isinstance(strict.value.__cause__ or strict.value, ReplayMissError)
+    assert "docs changed" in str(strict.value)
+    edited = _backtest(Reading, tmp_path).agent_summary["replay"]
+    assert (edited["hits"], edited["misses"]) == (BARS, BARS)  # the watcher's runs are untouched
+    assert edited["misses_by_reason"] == {"docs changed (the run searched them)": BARS}
+    assert _backtest(Reading, tmp_path).agent_summary["replay"]["hits"] == 2 * BARS
