@@ -361,7 +361,7 @@ class Agent:
             line = _log_text(name, model, "cache hit", _count_names(tools), 0, codes, summary)
             index[inputs] = (key, sim_time, summary, tools, codes, int(n_orders), int(model_calls), int(tool_calls),
                              int(tokens_in), int(tokens_out), float(cost), trace or None, line,
-                             '"docs_search"' in tools)
+                             '"docs_search"' in tools, trace_exists(trace))
         find = index.get
 
         def hit(inputs: bytes, started: float) -> AgentRunResult | None:
@@ -369,8 +369,7 @@ class Agent:
             if got is None:
                 return None
             (key, sim_time, summary, tools, codes, n_orders, model_calls, tool_calls, tokens_in, tokens_out, cost,
-             trace, line, searched_docs) = got
-            trace_ok = trace_exists(trace)
+             trace, line, searched_docs, trace_ok) = got
             if traced and not trace_ok:
                 return None  # the recorded trace is gone: the long way writes it again
             if searched_docs and stale_reason(store.load_result(key)) is not None:

@@ -373,7 +373,10 @@ class _Loop:
         process = broker.process
         traced = self.traced
         if traced:
-            from agentrt.telemetry.spans import begin_iteration, end_iteration
+            from agentrt.telemetry.spans import IterationTracker
+
+            tracker = IterationTracker(clock.now)
+            begin_iteration, end_iteration = tracker.begin, tracker.end
         call = self._call
         cav = self.budget
         prev_pv = self.budget
@@ -414,11 +417,11 @@ class _Loop:
                 if tstats:
                     snapshot = {"portfolio_value": broker.portfolio_value(), "cash": broker.cash}
                 if traced:
-                    it = begin_iteration(clock.now)
+                    begin_iteration()
                     try:
                         call(iterate)
                     finally:
-                        end_iteration(it)
+                        end_iteration()
                 else:
                     call(iterate)
                 strategy._first_iteration = False

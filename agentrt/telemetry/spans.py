@@ -239,6 +239,32 @@ def begin_iteration(sim_time: _dt.datetime | Callable[[], _dt.datetime]) -> Lazy
     return it
 
 
+class IterationTracker:
+    """What the engine's loop uses instead of :func:`begin_iteration` / :func:`end_iteration`:
+    one :class:`LazyIteration` reused bar after bar under the context current when the loop
+    began (the backtest span), so an untraced bar costs a timestamp and two assignments."""
+
+    __slots__ = ("_it",)
+
+    def __init__(self, sim_time: Callable[[], _dt.datetime]) -> None:
+        self._it = LazyIteration(sim_time, _otel_context().get_current()) if _active_tracer() is not None else None
+
+    def begin(self) -> None:
+        it = self._it
+        if it is not None:
+            it.start_ns = time.time_ns()
+            it.span = None
+            _ITERATION.current = it
+
+    def end(self) -> None:
+        it = self._it
+        if it is not None:
+            if it.span is not None:
+                it.span.end()
+                it.span = None
+            _ITERATION.current = None
+
+
 def end_iteration(it: LazyIteration | None) -> None:
     if it is not None:
         if it.span is not None:
