@@ -372,7 +372,7 @@ class Agent:
              trace, line, searched_docs, trace_ok) = got
             if traced and not trace_ok:
                 return None  # the recorded trace is gone: the long way writes it again
-            if searched_docs and stale_reason(store.load_result(key)) is not None:
+            if searched_docs and _stale(store, key):
                 return None  # the docs it searched have changed: the long way says so and runs it again
             orders: tuple[dict[str, Any], ...] = ()
             refused: tuple[dict[str, Any], ...] = ()
@@ -607,6 +607,16 @@ class Agent:
                 self._runtime = None
         if self.toolbox is not None:
             self.toolbox.workspace.close()
+
+
+def _stale(store: Any, key: str) -> bool:
+    """Whether run ``key`` must be made again although its probe matches (or has left the cache)."""
+    from agentrt.replay.store import ReplayStoreError
+
+    try:
+        return stale_reason(store.load_result(key)) is not None
+    except ReplayStoreError:
+        return True  # gone or unreadable: the long way finds out and says so
 
 
 def _recorded_fields(store: Any, key: str, refused: tuple[dict[str, Any], ...], schema: Any) -> dict[str, Any]:
