@@ -356,12 +356,12 @@ class Agent:
         index: dict[bytes, tuple[Any, ...]] = {}
         for inputs, head in store.prefetch_probes(name, surface, since=since).items():
             (key, sim_time, summary, tools, warnings, n_orders, model_calls, tool_calls, tokens_in, tokens_out,
-             cost, trace) = head.split(_US) if head[0] != "[" else json.loads(head)
+             cost, trace, value) = head.split(_US) if head[0] != "[" else json.loads(head)
             codes = _names(warnings) if warnings != "[]" else []
             line = _log_text(name, model, "cache hit", _count_names(tools), 0, codes, summary)
             index[inputs] = (key, sim_time, summary, tools, codes, int(n_orders), int(model_calls), int(tool_calls),
                              int(tokens_in), int(tokens_out), float(cost), trace or None, line,
-                             '"docs_search"' in tools, trace_exists(trace))
+                             '"docs_search"' in tools, trace_exists(trace), value)
         find = index.get
 
         def hit(inputs: bytes, started: float) -> AgentRunResult | None:
@@ -369,10 +369,10 @@ class Agent:
             if got is None:
                 return None
             (key, sim_time, summary, tools, codes, n_orders, model_calls, tool_calls, tokens_in, tokens_out, cost,
-             trace, line, searched_docs, trace_ok) = got
+             trace, line, searched_docs, trace_ok, value) = got
             if traced and not trace_ok:
                 return None  # the recorded trace is gone: the long way writes it again
-            if searched_docs and _stale(store, key):
+            if searched_docs and _stale(store, key, value):
                 return None  # the docs it searched have changed: the long way says so and runs it again
             orders: tuple[dict[str, Any], ...] = ()
             refused: tuple[dict[str, Any], ...] = ()
@@ -389,7 +389,7 @@ class Agent:
             result = ReplayedRunResult.make(
                 (name, model, sim_time, summary, key, latency, orders, tokens_in, tokens_out, cost,
                  trace if trace_ok else None),
-                (_recorded_fields, store, key, refused, schema),
+                (_recorded_fields, store, key, value, refused, schema),
             )
             record(_HitRow((sim_time, name, model, key, tools, len(orders), latency, codes, summary, trace))
                    if traced else None, warnings=codes, orders=len(orders))
@@ -609,25 +609,28 @@ class Agent:
             self.toolbox.workspace.close()
 
 
-def _stale(store: Any, key: str) -> bool:
-    """Whether run ``key`` must be made again although its probe matches (or has left the cache)."""
+def _stale(store: Any, key: str, value: str) -> bool:
+    """Whether run ``key`` must be made again although its probe matches (or has left the cache,
+    or was recorded again since the index was read)."""
     from agentrt.replay.store import ReplayStoreError
 
     try:
-        return stale_reason(store.load_result(key)) is not None
+        return stale_reason(store.load_result(key, value=value)) is not None
     except ReplayStoreError:
-        return True  # gone or unreadable: the long way finds out and says so
+        return True  # gone, rewritten or unreadable: the long way finds out and says so
 
 
-def _recorded_fields(store: Any, key: str, refused: tuple[dict[str, Any], ...], schema: Any) -> dict[str, Any]:
+def _recorded_fields(store: Any, key: str, value: str, refused: tuple[dict[str, Any], ...],
+                     schema: Any) -> dict[str, Any]:
     """The lazy part of a hit found by probe (see :class:`ReplayedRunResult`), read from the cache
-    (through a read-only connection once the backtest has closed its store)."""
+    (through a read-only connection once the backtest has closed its store). Only the value of
+    the run the hit was made from is read: a run recorded again since raises."""
     if store.is_open:
-        recorded = store.load_result(key)
+        recorded = store.load_result(key, value=value)
     else:
         from agentrt.replay.store import read_result
 
-        recorded = read_result(store.path, key)
+        recorded = read_result(store.path, key, value=value)
     warnings = tuple(dict(w) for w in recorded.get("warnings") or ()) + refused
     text = str(recorded.get("text") or "")
     return {

@@ -9,7 +9,6 @@ The ``orders_*`` tools are ``mutates_trading`` and withheld when ``allow_trading
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -222,26 +221,15 @@ _TOOL_METHODS = (
     "duckdb_query", "orders_submit", "orders_cancel", "orders_modify", "orders_open_orders", "docs_search",
 )
 
-_DOCS_DIGEST: str | None = None
-
-
 def docs_digest() -> str:
-    """A hash of the documentation files ``docs_search`` searches: its answers change when they do.
+    """A hash of the documentation ``docs_search`` searches (its loaded index): its answers
+    change when the docs do.
 
     Not part of any key: a recorded run that called ``docs_search`` stores the digest it
     read (``depends``), and a hit whose digest differs from today's is a miss ("docs changed")."""
-    global _DOCS_DIGEST
-    if _DOCS_DIGEST is None:
-        from agentrt.agents.docs_index import docs_paths
+    from agentrt.agents.docs_index import default_index
 
-        digest = hashlib.sha256()
-        for path in docs_paths():
-            try:
-                digest.update(path.name.encode() + b"\0" + path.read_bytes())
-            except OSError:
-                continue
-        _DOCS_DIGEST = digest.hexdigest()
-    return _DOCS_DIGEST
+    return default_index().digest
 
 
 def builtin_tools(toolbox: Toolbox) -> list[AgentTool]:
@@ -261,7 +249,8 @@ def builtin_tools(toolbox: Toolbox) -> list[AgentTool]:
 def run_depends(events: list[dict[str, Any]]) -> dict[str, str] | None:
     """What a recorded run read besides its key's inputs: ``{"docs": digest}`` when it called
     ``docs_search``, else None."""
-    if any(e.get("type") == "tool_call" and e.get("name") == "docs_search" for e in events):
+    if any(e.get("type") == "tool_call" and e.get("name") == "docs_search" and e.get("kind") == "builtin"
+           for e in events):
         return {"docs": docs_digest()}
     return None
 

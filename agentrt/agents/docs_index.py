@@ -97,6 +97,21 @@ class DocsIndex:
         n = len(sections)
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
 
+    @property
+    def digest(self) -> str:
+        """A hash of every section this index searches (what a ``docs_search`` answer depends on)."""
+        digest = getattr(self, "_digest", None)
+        if digest is None:
+            import hashlib
+
+            h = hashlib.sha256()
+            for s in self.sections:
+                for part in (s.path, s.title, s.text):
+                    data = part.encode()
+                    h.update(len(data).to_bytes(8, "little") + data)
+            digest = self._digest = h.hexdigest()
+        return digest
+
     @classmethod
     def from_files(cls, paths: list[Path]) -> DocsIndex:
         return cls([s for p in paths for s in _split(p)])

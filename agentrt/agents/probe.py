@@ -11,7 +11,7 @@ from instead, in two parts:
   inputs: time zone, data source and symbols; the task and context);
 - the *inputs*: bytes packed by the host each run, with fixed widths and length prefixes so
   two different inputs never pack alike: the simulated time in nanoseconds, the visible
-  market data (count and a 128-bit running digest of every bar closed by now, see
+  market data (count and a running digest (two 64-bit sums) of every bar closed by now, see
   :meth:`MarketData.probe_timeline`), cash, each position, each open order, and the
   portfolio value unless the positions' prices already follow from the data.
 

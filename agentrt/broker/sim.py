@@ -307,17 +307,34 @@ class SimBroker(OrderRecords):
             bar = series.first_start_at_or_after(from_ns)
         self._cursor[order.identifier] = [bar, phase]
         if order.time_in_force is TimeInForce.DAY:
-            closes = self.sessions.closes
-            if bar < len(series):
-                anchor = int(series.start_ns[bar])
-                k = bisect.bisect_left(closes, anchor + 1)
-            else:
-                k = bisect.bisect_right(closes, from_ns)
-            self._expire_ns[order.identifier] = int(closes[k]) if k < len(closes) else 2**62
+            self._expire_ns[order.identifier] = self._day_expiry(series, bar, from_ns)
         if order.order_type is OrderType.TRAILING_STOP:
             ref = self.md.last_price(order.asset) or 0.0
             order.trail_stop_price = self._trail_level(order, ref)
         self._active.append(order)
+
+    def _day_expiry(self, series, bar: int, from_ns: int) -> int:
+        """The close of the first session in which an order active from bar ``bar`` trades."""
+        closes = self.sessions.closes
+        if bar < len(series):
+            k = bisect.bisect_left(closes, int(series.start_ns[bar]) + 1)
+        else:
+            k = bisect.bisect_right(closes, from_ns)
+        return int(closes[k]) if k < len(closes) else 2**62
+
+    def rebind(self, sessions: Sessions) -> None:
+        """Use ``sessions`` (the market's, set after ``initialize()``): orders already active
+        find their bar again in the rebuilt series, and day orders their session's close."""
+        self.sessions = sessions
+        for order in self._active:
+            cursor = self._cursor.get(order.identifier)
+            from_ns = getattr(order, "active_from_ns", None)
+            if cursor is None or from_ns is None:
+                continue
+            series = self.md.series(order.asset)
+            cursor[0] = series.first_start_at_or_after(from_ns)
+            if order.identifier in self._expire_ns:
+                self._expire_ns[order.identifier] = self._day_expiry(series, cursor[0], from_ns)
 
     def _trail_level(self, order: Order, extreme: float) -> float:
         if order.trail_percent is not None:

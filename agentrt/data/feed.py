@@ -216,9 +216,9 @@ class MarketData:
         (:mod:`agentrt.agents.probe`): ``(ends, sums, sums2, pack)``.
 
         Every bar of every fingerprinted symbol is one event at its end time; ``ends`` lists the
-        event times in order, and ``sums[i]`` and ``sums2[i]`` are two independent wrapping
-        64-bit sums (a 128-bit digest) of the first ``i`` events' hashes, each bar's row hash
-        mixed with its symbol. With ``i = bisect_right(ends, now)``,
+        event times in order, and ``sums[i]`` and ``sums2[i]`` are two wrapping 64-bit sums of
+        the first ``i`` events' hashes (each bar's 64-bit row hash mixed with its symbol in two
+        ways, so two sets of bars rarely give the same pair of sums). With ``i = bisect_right(ends, now)``,
         ``pack(now, i, sums[i], sums2[i])`` packs the data visible now in 32 bytes whatever the
         number of symbols: equal packs mean the same bars are visible in every symbol, hence
         the same fingerprint, and bars after ``now`` are not in it.
@@ -266,7 +266,7 @@ class MarketData:
                 continue
             if len(frame.index) == 0:
                 continue
-            lo, hi = frame.index[0], frame.index[-1]
+            lo, hi = frame.index.min(), frame.index.max()  # a custom source's rows may be out of order
             first = lo if first is None or lo < first else first
             last = hi if last is None or hi > last else last
         if first is None:

@@ -223,7 +223,7 @@ def run_backtest(
     ctx.sessions = sessions_all
     clock.set_tz(_tz(sessions_all.tz))
     data.rebind(sessions_all)  # initialize() may have read bars bound to the provisional sessions
-    broker.sessions = sessions_all  # day orders expire at this market's closes
+    broker.rebind(sessions_all)  # day orders (even those placed in initialize()) expire at this market's closes
     cover = data.coverage()
     if cover is not None:
         lo, hi = _dt.date.fromisoformat(cover[0]), _dt.date.fromisoformat(cover[1])

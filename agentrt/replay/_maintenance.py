@@ -181,7 +181,8 @@ def _merge_probes(db: Database, batch: list[dict[str, Any]], invalid: list[Verif
             try:
                 head = _rows.probe_head(run["key"], run["sim_time"], json.loads(run["result"]),
                                         json.loads(run["orders"]), run.get("trace_path"),
-                                        events=lambda run=run: json.loads(run["events"]))
+                                        events=lambda run=run: json.loads(run["events"]),
+                                        value_hash=str(run["value_hash"]))
             except (TypeError, ValueError) as exc:
                 invalid.append(VerifyProblem("runs", str(run["key"]), f"unreadable ({exc})"))
                 continue

@@ -48,6 +48,7 @@ HEAD_FIELDS = (
     "output_tokens",
     "cost_usd",
     "trace_path",
+    "value",
 )
 """What a probe row's ``head`` holds, in order (every value as text; see :func:`encode_head`)."""
 _US = "\x1f"
@@ -97,8 +98,11 @@ def probe_head(
     orders: Sequence[Any],
     trace_path: str | None,
     events: Any = None,
+    value_hash: str = "",
 ) -> str:
-    """The head of a probe row for run ``key``: what a hit reports without reading the run.
+    """The head of a probe row for run ``key``: what a hit reports without reading the run,
+    and which value of the run it reported (the first 16 hex digits of its ``value_hash``:
+    a lazily read hit refuses to read a run rewritten since).
 
     ``events`` (the run's event list, or a callable returning it) is read only for runs
     recorded before results counted their external tool calls.
@@ -126,7 +130,13 @@ def probe_head(
         str(int(usage.get("output_tokens") or 0)),
         repr(float(result.get("cost_usd") or 0.0)),
         "" if trace_path is None else str(trace_path),
+        value_version(value_hash),
     ])
+
+
+def value_version(value_hash: str) -> str:
+    """The short form of a run's ``value_hash`` a probe head keeps."""
+    return str(value_hash).partition(":")[2][:16]
 
 
 def encode_head(values: Sequence[str]) -> str:
@@ -169,7 +179,7 @@ def check_probe_row(row: Mapping[str, Any], run: Mapping[str, Any] | None) -> st
     try:
         result, orders = json.loads(run["result"]), json.loads(run["orders"])
         head = probe_head(run["key"], run["sim_time"], result, orders, run.get("trace_path"),
-                          events=lambda: json.loads(run["events"]))
+                          events=lambda: json.loads(run["events"]), value_hash=str(run.get("value_hash")))
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         return f"its run {row.get('key')} is unreadable ({exc})"
     if row.get("head") != head:

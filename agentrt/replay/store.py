@@ -259,7 +259,7 @@ class ReplayStore:
         )
         probe_row = None
         if probe is not None:
-            head = _rows.probe_head(key, row[2], result, orders, row[8], events)
+            head = _rows.probe_head(key, row[2], result, orders, row[8], events, value_hash=row[11])
             probe_row = _rows.probe_row(probe[0], probe[1], agent, head)
         with self._lock:
             db = self.db
@@ -281,7 +281,7 @@ class ReplayStore:
         """Index ``entry`` under the probe ``(surface, inputs)``: a rerun found it by key this
         time and finds it by probe next time."""
         head = _rows.probe_head(entry.key, entry.sim_time, entry.result, entry.orders, entry.trace_path,
-                                lambda: entry.events)
+                                lambda: entry.events, value_hash=entry.value_hash)
         with self._lock:
             self.db.execute(_PUT_PROBE_SQL, _rows.probe_row(surface, inputs, entry.agent, head))
 
@@ -297,20 +297,12 @@ class ReplayStore:
             rows = self.db.conn.execute(_PROBES_FROM_SQL, (agent, surface, since)).fetchall()
         return dict(rows)
 
-    def load_result(self, key: str) -> dict[str, Any]:
-        """The recorded result of run ``key`` (what a lazily read cache hit asks for)."""
+    def load_result(self, key: str, *, value: str | None = None) -> dict[str, Any]:
+        """The recorded result of run ``key`` (what a lazily read cache hit asks for); with
+        ``value`` (see :func:`agentrt.replay._rows.value_version`), only that value of it."""
         with self._lock:
-            row = self.db.conn.execute("SELECT result FROM runs WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            raise ReplayStoreError(
-                f"run {key} left replay cache {self.path} while a backtest was replaying it "
-                "(`agentrt cache clear` or verify in another process?); run the backtest again"
-            )
-        try:
-            result: dict[str, Any] = json.loads(row[0])
-        except (TypeError, ValueError) as exc:
-            raise self._unreadable("runs", key, exc) from exc
-        return result
+            row = self.db.conn.execute("SELECT result, value_hash FROM runs WHERE key = ?", (key,)).fetchone()
+        return _result_of(row, key, value, str(self.path))
 
     def load_orders(self, key: str) -> list[Any] | None:
         """The recorded order intents of run ``key``, or None when the run is not in the cache."""
@@ -526,7 +518,7 @@ _READERS: dict[str, sqlite3.Connection] = {}
 _READERS_LOCK = threading.Lock()
 
 
-def read_result(path: str | Path, key: str) -> dict[str, Any]:
+def read_result(path: str | Path, key: str, *, value: str | None = None) -> dict[str, Any]:
     """The recorded result of run ``key`` in the cache file ``path``, read through a read-only
     connection kept per file (for results that outlive the backtest that opened the store).
     Never creates or changes the file."""
@@ -542,13 +534,22 @@ def read_result(path: str | Path, key: str) -> dict[str, Any]:
                     f"cannot read run {key}: replay cache {file} cannot be opened ({exc})") from exc
             _READERS[file] = conn
         try:
-            row = conn.execute("SELECT result FROM runs WHERE key = ?", (key,)).fetchone()
+            row = conn.execute("SELECT result, value_hash FROM runs WHERE key = ?", (key,)).fetchone()
         except sqlite3.Error as exc:
             raise ReplayStoreError(f"cannot read run {key} from replay cache {file} ({exc})") from exc
+    return _result_of(row, key, value, file)
+
+
+def _result_of(row: Sequence[Any] | None, key: str, value: str | None, file: str) -> dict[str, Any]:
     if row is None:
         raise ReplayStoreError(
-            f"run {key} is no longer in replay cache {file} (cleared or quarantined since the backtest); "
+            f"run {key} is no longer in replay cache {file} (cleared or quarantined since it was served); "
             "run the backtest again"
+        )
+    if value is not None and _rows.value_version(row[1]) != value:
+        raise ReplayStoreError(
+            f"run {key} in replay cache {file} was recorded again since it was served (refresh, or the "
+            "docs it searched changed); its earlier answer is gone: run the backtest again"
         )
     try:
         result: dict[str, Any] = json.loads(row[0])

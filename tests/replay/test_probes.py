@@ -450,6 +450,9 @@ def test_bars_out_of_time_order_are_sorted_so_no_later_bar_is_visible(tmp_path):
 
     Reader.backtest(Shuffled(), "2012-03-01", "2012-03-09", show_progress=False, quiet=True, write_outputs=False)
     assert Reader.seen and all(price <= 100.0 + k for k, (_, price) in enumerate(Reader.seen))
+    Reader.seen = []  # a range inside the data is inside it, whatever the order of the rows
+    Reader.backtest(Shuffled(), "2012-03-05", "2012-03-08", show_progress=False, quiet=True, write_outputs=False)
+    assert [d.isoformat() for d, _ in Reader.seen][:1] == ["2012-03-05"]
 
 
 class Reading(Strategy):
@@ -467,7 +470,7 @@ class Reading(Strategy):
 
 
 def test_editing_the_docs_reruns_only_the_runs_that_searched_them(tmp_path, monkeypatch):
-    from agentrt.agents import builtin_tools, docs_index
+    from agentrt.agents import docs_index
     from agentrt.replay.modes import ReplayMissError
 
     docs = tmp_path / "docs"
@@ -475,8 +478,7 @@ def test_editing_the_docs_reruns_only_the_runs_that_searched_them(tmp_path, monk
     (docs / "guide.md").write_text("# Replay\n\nA replay probe finds a run by its inputs.\n")
     monkeypatch.setenv("AGENTRT_DOCS_DIR", str(docs))
 
-    def fresh_docs():
-        monkeypatch.setattr(builtin_tools, "_DOCS_DIGEST", None)
+    def fresh_docs():  # the docs index is loaded once per process
         monkeypatch.setattr(docs_index, "_DEFAULT", None)
 
     fresh_docs()
@@ -494,3 +496,32 @@ def test_editing_the_docs_reruns_only_the_runs_that_searched_them(tmp_path, monk
     assert (edited["hits"], edited["misses"]) == (BARS, BARS)  # the watcher's runs are untouched
     assert edited["misses_by_reason"] == {"docs changed (the run searched them)": BARS}
     assert _backtest(Reading, tmp_path).agent_summary["replay"]["hits"] == 2 * BARS
+
+
+def test_a_hit_refuses_to_read_a_run_recorded_again_after_it_was_served(tmp_path):
+    from agentrt import FunctionModel
+    from agentrt.replay.store import ReplayStoreError
+
+    answer = {"text": "Hold."}
+
+    class Kept(Strategy):
+        kept: list = []
+
+        def initialize(self):
+            self.sleeptime = "1D"
+            self.agents.create("k", model=FunctionModel(lambda request: answer["text"]), include_builtin_tools=False)
+
+        def on_trading_iteration(self):
+            type(self).kept.append(self.agents["k"].run())
+
+    kw = dict(show_progress=False, quiet=True, tearsheet=False, write_outputs=False, cache_dir=tmp_path / "c")
+    Kept.backtest(SampleData, "2012-03-01", "2012-03-09", **kw)
+    Kept.kept = []
+    Kept.backtest(SampleData, "2012-03-01", "2012-03-09", **kw)
+    held = list(Kept.kept)
+    assert held[0].summary == "Hold." and held[1].text == "Hold."  # one read before the rewrite
+    answer["text"] = "Buy."
+    Kept.backtest(SampleData, "2012-03-01", "2012-03-09", replay="refresh", **kw)
+    with pytest.raises(ReplayStoreError, match="recorded again"):
+        held[0].text  # noqa: B018 - never the new run's answer under the old hit's summary
+    assert held[1].text == "Hold."  # read before: kept
