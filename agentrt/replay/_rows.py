@@ -142,6 +142,8 @@ def value_version(value_hash: str) -> str:
 def encode_head(values: Sequence[str]) -> str:
     """``values`` (texts, in ``HEAD_FIELDS`` order) joined by the unit separator, or as a JSON
     list when one of them holds that character; :func:`decode_head` reads both."""
+    if len(values) != len(HEAD_FIELDS):
+        raise ValueError(f"a probe head has {len(HEAD_FIELDS)} texts ({', '.join(HEAD_FIELDS)}), got {len(values)}")
     if any(_US in v for v in values):
         return canonical_json(list(values))
     return _US.join(values)

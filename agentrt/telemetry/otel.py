@@ -187,7 +187,7 @@ def _jsonl_class() -> type:
 
 
 _SPAN_HELPERS = frozenset({
-    "LazyIteration", "agent_run_span", "backtest_span", "begin_iteration", "end_iteration", "iteration_context",
+    "IterationTracker", "LazyIteration", "agent_run_span", "backtest_span", "iteration_context",
     "iteration_span", "model_call_span", "provider_name_for", "record_agent_outcome", "record_model_usage",
     "record_tool_error", "tool_call_span",
 })

@@ -20,11 +20,10 @@ from typing import Any
 from agentrt.telemetry.otel import _INSTRUMENTATION_NAME, _STATE, NOOP_SPAN, _agentrt_version  # noqa: F401
 
 __all__ = [
+    "IterationTracker",
     "LazyIteration",
     "agent_run_span",
     "backtest_span",
-    "begin_iteration",
-    "end_iteration",
     "iteration_context",
     "iteration_span",
     "model_call_span",
@@ -180,7 +179,7 @@ def iteration_span(sim_time: _dt.datetime) -> AbstractContextManager[Any]:
 class LazyIteration:
     """An ``iteration`` span that exists only if something inside the iteration is traced.
 
-    The engine opens one per iteration (`begin_iteration`), which costs a timestamp; the span
+    The engine starts one per iteration (:class:`IterationTracker`), which costs a timestamp; the span
     itself is created — with the iteration's original start time, under the context current
     when the iteration began — the first time an agent run inside needs a parent
     (`iteration_context`). A bar whose agent runs were all served from the replay cache
@@ -212,9 +211,6 @@ class LazyIteration:
                                           attributes=_clean({"agentrt.sim_time": self.sim_time}))
         return trace.use_span(self.span, end_on_exit=False)
 
-    def end(self) -> None:
-        if self.span is not None:
-            self.span.end()
 
 
 _ITERATION = threading.local()
@@ -230,17 +226,8 @@ def _otel_context() -> Any:
     return _OTEL_CONTEXT
 
 
-def begin_iteration(sim_time: _dt.datetime | Callable[[], _dt.datetime]) -> LazyIteration | None:
-    """Start a lazy iteration span for this thread (None when tracing is off)."""
-    if _active_tracer() is None:
-        return None
-    it = LazyIteration(sim_time, _otel_context().get_current())
-    _ITERATION.current = it
-    return it
-
-
 class IterationTracker:
-    """What the engine's loop uses instead of :func:`begin_iteration` / :func:`end_iteration`:
+    """The engine loop's iteration spans: ``begin()`` and ``end()`` around each iteration, with
     one :class:`LazyIteration` reused bar after bar under the context current when the loop
     began (the backtest span), so an untraced bar costs a timestamp and two assignments."""
 
@@ -262,14 +249,6 @@ class IterationTracker:
             if it.span is not None:
                 it.span.end()
                 it.span = None
-            _ITERATION.current = None
-
-
-def end_iteration(it: LazyIteration | None) -> None:
-    if it is not None:
-        if it.span is not None:
-            it.span.end()
-        if getattr(_ITERATION, "current", None) is it:
             _ITERATION.current = None
 
 
