@@ -186,18 +186,12 @@ def _jsonl_class() -> type:
     return _JSONL_CLASS
 
 
-_SPAN_HELPERS = frozenset({
-    "IterationTracker", "LazyIteration", "agent_run_span", "backtest_span", "iteration_context",
-    "iteration_span", "model_call_span", "provider_name_for", "record_agent_outcome", "record_model_usage",
-    "record_tool_error", "tool_call_span",
-})
-
-
 def __getattr__(name: str) -> Any:
-    if name in _SPAN_HELPERS:  # the span helpers moved to agentrt.telemetry.spans; still reachable here
+    if not name.startswith("_"):  # the span helpers moved to agentrt.telemetry.spans; still reachable here
         from agentrt.telemetry import spans
 
-        return getattr(spans, name)
+        if name in spans.__all__:
+            return getattr(spans, name)
     # PEP 562: build JsonLinesSpanExporter (a real SpanExporter subclass) on first access,
     # so that importing this module does not import the OTel SDK.
     if name == "JsonLinesSpanExporter":

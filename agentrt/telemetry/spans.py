@@ -35,8 +35,6 @@ __all__ = [
 ]
 
 
-
-
 def _active_tracer() -> Any:
     tracer = _STATE.tracer
     if tracer is not None:
